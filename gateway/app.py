@@ -1,0 +1,116 @@
+"""The composition root: `create_app(settings)` wires every adapter to the services."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from gateway.asterisk import dialplan, events
+from gateway.asterisk.ami_client import AmiClient
+from gateway.asterisk.ami_protocol import AmiMessage
+from gateway.asterisk.fastagi import FastAgiServer
+from gateway.asterisk.intake import IntakeScript
+from gateway.asterisk.queue_log_follower import QueueLogFollower
+from gateway.http.errors import error_middleware
+from gateway.http.routes import routes
+from gateway.keys import (
+    AGI_KEY,
+    AMI_KEY,
+    DATABASE_KEY,
+    INTAKE_KEY,
+    QUEUE_LOG_KEY,
+    SETTINGS_KEY,
+    TIMELINE_KEY,
+)
+from gateway.persistence.db import migrate, open_database
+from gateway.services.intake import IntakeService
+from gateway.services.timeline import TimelineService
+from gateway.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 256 * 1024
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS_KEY]
+    if settings.migrate_on_start:
+        await migrate(settings.database_url)
+    database = open_database(settings.database_url)
+    app[DATABASE_KEY] = database
+    app[INTAKE_KEY] = IntakeService(database, settings)
+    app[TIMELINE_KEY] = TimelineService(database, settings.default_region)
+    logger.info("database %s ready", settings.redacted_database_url())
+    yield
+    await database.close()
+
+
+async def _fastagi(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS_KEY]
+    server = FastAgiServer(
+        {dialplan.INTAKE_SCRIPT: IntakeScript(app[INTAKE_KEY])},
+        settings.agi_host, settings.agi_port, settings.intake_budget_s,
+    )
+    await server.start()
+    app[AGI_KEY] = server
+    yield
+    await server.close()
+
+
+async def _ami(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS_KEY]
+    if not settings.ami_enabled or settings.ami_secret is None:
+        logger.warning("AMI not configured: no live queue events (queue_log still read)")
+        yield
+        return
+    timeline = app[TIMELINE_KEY]
+
+    async def on_event(message: AmiMessage) -> None:
+        update = events.from_ami(message, datetime.now(UTC))
+        if update is not None:
+            await timeline.apply(update)
+
+    client = AmiClient(
+        settings.ami_host, settings.ami_port, settings.ami_user,
+        settings.ami_secret.get_secret_value(), on_event,
+        reconnect_max_s=settings.ami_reconnect_max_s,
+    )
+    app[AMI_KEY] = client
+    task = asyncio.create_task(client.run(), name="ami")
+    yield
+    await _stop(task)
+
+
+async def _queue_log(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS_KEY]
+    if settings.queue_log_path is None:
+        logger.warning("queue_log_path not set: fail-open calls are not reconciled")
+        yield
+        return
+    follower = QueueLogFollower(
+        settings.queue_log_path, app[DATABASE_KEY], app[INTAKE_KEY], app[TIMELINE_KEY],
+        settings.queue_log_poll_s,
+    )
+    app[QUEUE_LOG_KEY] = follower
+    task = asyncio.create_task(follower.run(), name="queue-log")
+    yield
+    await _stop(task)
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    app[SETTINGS_KEY] = settings
+    app.cleanup_ctx.extend([_database, _fastagi, _ami, _queue_log])
+    app.add_routes(routes)
+    return app

@@ -1,0 +1,21 @@
+"""Names shared with `asterisk_configs/extensions.conf`: change them in both places."""
+
+# Set by the dialplan before the intake, read by the gateway with GET FULL VARIABLE.
+TRUNK = "L19_TRUNK"
+DEFAULT_ROOM = "L19_DEFAULT_ROOM"
+CARRIER = "L19_CARRIER"
+# One round trip fetches every trusted fact the intake needs from the channel. Its strictly
+# parsed answer also proves the AGI stream is in step (see agi_env's docstring).
+TRUSTED_FACTS = "${L19_TRUNK}|${CHANNEL(linkedid)}|${L19_DEFAULT_ROOM}|${L19_CARRIER}"
+
+# Set by the gateway; L19_INCIDENT is set last and only by a completed intake.
+ROOM = "L19_ROOM"
+PRIORITY = "L19_PRIO"
+INCIDENT = "L19_INCIDENT"
+
+# The FastAGI script name of the intake: agi://host:port/intake
+INTAKE_SCRIPT = "intake"
+
+# Custom queue_log events written by the dialplan (QueueLog()).
+QUEUE_LOG_FAILOPEN = "L19FAILOPEN"
+QUEUE_LOG_INTAKE = "L19INTAKE"

@@ -1,0 +1,130 @@
+"""FastAGI server: a thin asyncio socket layer around the pure parsers.
+
+Every connection is bounded by the intake budget; whatever happens (timeout, protocol
+error, crash in a handler) the socket is closed and the dialplan's fail-open path queues
+the caller. Nothing here can strand a call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from gateway.asterisk.agi_env import AgiEnvironment, AgiEnvironmentError, AgiEnvironmentReader
+from gateway.asterisk.agi_protocol import AgiProtocolError, AgiResponse, format_command, parse_response
+
+logger = logging.getLogger(__name__)
+
+STREAM_LIMIT = 8192
+
+
+class ChannelHungUp(Exception):
+    """Asterisk told us the channel is gone."""
+
+
+class AgiSession:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, env: AgiEnvironment
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self.env = env
+
+    async def command(self, name: str, *args: str) -> AgiResponse:
+        self._writer.write(format_command(name, *args))
+        await self._writer.drain()
+        line = (await self._reader.readuntil(b"\n")).rstrip(b"\r\n")
+        if line == b"HANGUP":
+            raise ChannelHungUp(self.env.uniqueid)
+        response = parse_response(line)
+        if response.code == 520:  # multi-line usage text, ends with "520 End of proper usage."
+            while not (await self._reader.readuntil(b"\n")).startswith(b"520 End"):
+                pass
+        if response.code != 200:
+            raise AgiProtocolError(f"{name} refused: {line[:120]!r}")
+        return response
+
+    async def get_full_variable(self, expression: str) -> str | None:
+        return (await self.command("GET FULL VARIABLE", expression)).value
+
+    async def set_variable(self, name: str, value: str) -> None:
+        await self.command("SET VARIABLE", name, value)
+
+
+AgiHandler = Callable[[AgiSession], Awaitable[None]]
+
+
+async def read_environment(reader: asyncio.StreamReader) -> AgiEnvironment:
+    env_reader = AgiEnvironmentReader()
+    while True:
+        line = await reader.readuntil(b"\n")
+        if env_reader.feed_line(line.rstrip(b"\n")):
+            return env_reader.result()
+
+
+class FastAgiServer:
+    def __init__(
+        self, routes: Mapping[str, AgiHandler], host: str, port: int, budget_s: float
+    ) -> None:
+        self._routes = dict(routes)
+        self._host = host
+        self._port = port
+        self._budget = budget_s
+        self._server: asyncio.Server | None = None
+        self._active: set[asyncio.Task[None]] = set()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(
+            self._on_connection, self._host, self._port, limit=STREAM_LIMIT, reuse_address=True
+        )
+        logger.info("FastAGI listening on %s:%s", self._host, self.port)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        if self._active:  # let calls in progress finish within their budget
+            await asyncio.wait(self._active, timeout=self._budget)
+        logger.info("FastAGI stopped")
+
+    async def _on_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._active.add(task)
+        uniqueid = "?"
+        try:
+            async with asyncio.timeout(self._budget):
+                env = await read_environment(reader)
+                uniqueid = env.uniqueid or "?"
+                handler = self._routes.get(env.network_script or "")
+                if handler is None:
+                    logger.warning(
+                        "AGI script %r unknown (call %s): left to the dialplan",
+                        env.network_script, uniqueid,
+                    )
+                    return
+                await handler(AgiSession(reader, writer, env))
+        except TimeoutError:
+            logger.error("AGI call %s over its %.1fs budget: fail-open", uniqueid, self._budget)
+        except ChannelHungUp:
+            logger.info("AGI call %s: caller hung up during intake", uniqueid)
+        except (AgiProtocolError, AgiEnvironmentError, ValueError) as exc:
+            logger.warning("AGI call %s: bad protocol input (%s): fail-open", uniqueid, exc)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+            logger.warning("AGI call %s: connection lost (%r): fail-open", uniqueid, exc)
+        except Exception:
+            logger.exception("AGI call %s: intake crashed: fail-open", uniqueid)
+        finally:
+            self._active.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()

@@ -1,0 +1,50 @@
+"""The FastAGI `intake` script: what Asterisk runs for every call to 19."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from gateway.asterisk import dialplan
+from gateway.asterisk.agi_protocol import AgiProtocolError
+from gateway.asterisk.fastagi import AgiSession
+from gateway.services.intake import IntakeRequest, IntakeService
+
+logger = logging.getLogger(__name__)
+
+_ASTERISK_ID = re.compile(r"^[0-9A-Za-z._-]{1,64}$")
+
+
+def _checked_id(value: str | None, what: str) -> str:
+    if value is None or not _ASTERISK_ID.match(value):
+        raise AgiProtocolError(f"{what} is not an Asterisk id: {value!r}")
+    return value
+
+
+class IntakeScript:
+    def __init__(self, intake: IntakeService) -> None:
+        self._intake = intake
+
+    async def __call__(self, session: AgiSession) -> None:
+        env = session.env
+        uniqueid = _checked_id(env.uniqueid, "agi_uniqueid")
+        if env.tampered or env.anomalies:
+            logger.warning("call %s: AGI environment anomalies: %s", uniqueid, env.anomalies)
+        facts = await session.get_full_variable(dialplan.TRUSTED_FACTS)
+        trunk, linkedid, default_room, carrier = ((facts or "").split("|") + [""] * 4)[:4]
+        name = env.calleridname
+        result = await self._intake.take_call(
+            IntakeRequest(
+                external_id=uniqueid,
+                linkedid=_checked_id(linkedid, "linkedid") if linkedid else None,
+                channel=env.channel,
+                trunk=trunk or None,
+                carrier=carrier or None,
+                default_room=default_room or None,
+                caller_raw=env.callerid,
+                caller_name=None if name in (None, "unknown") else name,
+            )
+        )
+        await session.set_variable(dialplan.ROOM, result.room)
+        await session.set_variable(dialplan.PRIORITY, str(result.priority))
+        await session.set_variable(dialplan.INCIDENT, result.incident_id)

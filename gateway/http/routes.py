@@ -1,0 +1,71 @@
+"""HTTP API v1: calls and health."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from gateway.http.errors import ApiError, NotFound
+from gateway.http.mapping import call_out, decode_cursor, encode_cursor
+from gateway.http.schemas import CallPage, HealthOut, ListCallsQuery
+from gateway.keys import AMI_KEY, DATABASE_KEY
+from gateway.persistence import calls as repo
+from gateway.persistence.models import IncidentRow
+
+routes = web.RouteTableDef()
+
+
+def _json(model: CallPage | HealthOut | object, status: int = 200) -> web.Response:
+    assert hasattr(model, "model_dump_json")
+    return web.Response(
+        text=model.model_dump_json(), status=status, content_type="application/json"
+    )
+
+
+@routes.get("/api/v1/calls")
+async def list_calls(request: web.Request) -> web.Response:
+    try:
+        query = ListCallsQuery.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise ApiError(
+            "invalid query parameters", code="invalid-query",
+            details={"errors": exc.errors(include_url=False, include_context=False)},
+        ) from exc
+    before = decode_cursor(query.cursor) if query.cursor else None
+    database = request.app[DATABASE_KEY]
+    async with database.sessions() as session:
+        rows = list((await session.execute(repo.calls_page(query.limit + 1, before))).scalars())
+        page = rows[: query.limit]
+        ids = [row.id for row in page]
+        found = await session.execute(
+            select(IncidentRow.call_id, IncidentRow.id).where(IncidentRow.call_id.in_(ids))
+        )
+        incidents = {call_id: incident_id for call_id, incident_id in found}
+    next_cursor = encode_cursor(page[-1]) if len(rows) > query.limit else None
+    return _json(CallPage(items=[call_out(r, incidents.get(r.id)) for r in page],
+                          next_cursor=next_cursor))
+
+
+@routes.get("/api/v1/calls/{call_id}")
+async def get_call(request: web.Request) -> web.Response:
+    call_id = request.match_info["call_id"]
+    if len(call_id) > 64:
+        raise NotFound("no such call", code="no-such-call", details={"id": call_id[:64]})
+    async with request.app[DATABASE_KEY].sessions() as session:
+        row = await repo.get_call(session, call_id)
+        if row is None:
+            raise NotFound("no such call", code="no-such-call", details={"id": call_id})
+        incident = await repo.incident_for_call(session, call_id)
+        events = await repo.timeline(session, call_id)
+    return _json(call_out(row, incident.id if incident else None, events))
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    database_up = await request.app[DATABASE_KEY].ping()
+    ami = request.app.get(AMI_KEY)
+    ami_up = None if ami is None else ami.connected
+    healthy = database_up and ami_up is not False
+    body = HealthOut(status="ok" if healthy else "degraded", database=database_up, ami=ami_up)
+    return _json(body, status=200 if healthy else 503)

@@ -1,0 +1,69 @@
+"""Wire shapes of the HTTP API (pydantic)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class CallerOut(BaseModel):
+    raw: str | None
+    name: str | None
+    status: str = Field(description="valid | invalid | withheld | malformed")
+    e164: str | None
+    number_type: str | None
+    carrier: str | None
+    region: str | None
+    country: str | None
+    foreign: bool
+    repeat_count_24h: int
+
+
+class TimelineEntryOut(BaseModel):
+    kind: str
+    at: datetime
+    source: str
+    details: dict[str, Any]
+
+
+class CallOut(BaseModel):
+    id: str
+    source: str
+    external_id: str
+    linkedid: str | None
+    channel: str | None
+    trunk: str | None
+    carrier: str | None
+    caller: CallerOut
+    room: str | None
+    priority: int
+    priority_reasons: list[str]
+    status: str
+    intake: str
+    operator: str | None
+    hold_time_s: float | None
+    talk_time_s: float | None
+    wait_time_s: float | None
+    incident_id: str | None
+    received_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    timeline: list[TimelineEntryOut] | None = None
+
+
+class CallPage(BaseModel):
+    items: list[CallOut]
+    next_cursor: str | None
+
+
+class ListCallsQuery(BaseModel):
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=200)
+
+
+class HealthOut(BaseModel):
+    status: str = Field(description="ok | degraded")
+    database: bool
+    ami: bool | None = Field(description="null when AMI is not configured")

@@ -1,0 +1,106 @@
+"""SQLAlchemy models. The schema itself is owned by the Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class CallRow(Base):
+    __tablename__ = "calls"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_calls_source_external_id"),
+        Index("ix_calls_caller_e164_received_at", "caller_e164", "received_at"),
+        Index("ix_calls_received_at", "received_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # asterisk | twilio
+    external_id: Mapped[str] = mapped_column(String(64))  # Asterisk uniqueid, Twilio CallSid
+    linkedid: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(128))
+    trunk: Mapped[str | None] = mapped_column(String(64))
+    carrier: Mapped[str | None] = mapped_column(String(64))
+
+    caller_raw: Mapped[str | None] = mapped_column(String(128))
+    caller_name: Mapped[str | None] = mapped_column(String(128))
+    caller_status: Mapped[str] = mapped_column(String(16))
+    caller_e164: Mapped[str | None] = mapped_column(String(20))
+    caller_type: Mapped[str | None] = mapped_column(String(24))
+    caller_carrier: Mapped[str | None] = mapped_column(String(64))
+    caller_region: Mapped[str | None] = mapped_column(String(96))
+    caller_country: Mapped[str | None] = mapped_column(String(4))
+    caller_foreign: Mapped[bool] = mapped_column(Boolean, default=False)
+    repeat_count_24h: Mapped[int] = mapped_column(Integer, default=0)
+
+    room: Mapped[str | None] = mapped_column(String(32))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    priority_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16))
+    intake: Mapped[str] = mapped_column(String(16))
+    operator: Mapped[str | None] = mapped_column(String(64))
+    hold_time_s: Mapped[float | None] = mapped_column(Float)
+    talk_time_s: Mapped[float | None] = mapped_column(Float)
+    wait_time_s: Mapped[float | None] = mapped_column(Float)
+
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CallEventRow(Base):
+    __tablename__ = "call_events"
+    __table_args__ = (
+        UniqueConstraint("call_id", "dedupe_key", name="uq_call_events_call_id_dedupe_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(16))  # agi | ami | queue_log
+    dedupe_key: Mapped[str] = mapped_column(String(160))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer)
+    room: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CursorRow(Base):
+    """Where a reader of an outside log stopped (the queue_log tailer)."""
+
+    __tablename__ = "cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)
+    fingerprint: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

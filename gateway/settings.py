@@ -1,0 +1,105 @@
+"""Typed, layered settings: defaults < config file (TOML) < LINE19_ environment < CLI flags."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from sqlalchemy.engine import make_url
+
+CONFIG_ENV = "LINE19_CONFIG"
+
+
+class Room(BaseModel):
+    """A command room; its `id` is also the name of its app_queue queue."""
+
+    id: str
+    name: str
+
+
+DEFAULT_ROOMS = [
+    Room(id="rabat", name="Rabat"),
+    Room(id="sale", name="Salé"),
+]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LINE19_", extra="forbid")
+
+    database_url: str = "sqlite+aiosqlite:///var/line19.db"
+    migrate_on_start: bool = True
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8019, ge=0, le=65535)
+
+    agi_host: str = "127.0.0.1"
+    agi_port: int = Field(default=4573, ge=0, le=65535)
+    # The whole intake (environment read, caller lookup, database write, variables set) must
+    # end within this budget; the dialplan's own bound (TIMEOUT(absolute)) is longer.
+    intake_budget_s: float = Field(default=2.0, gt=0, le=30)
+
+    ami_enabled: bool = True
+    ami_host: str = "127.0.0.1"
+    ami_port: int = Field(default=5038, ge=1, le=65535)
+    ami_user: str = "line19"
+    ami_secret: SecretStr | None = None
+    ami_reconnect_max_s: float = Field(default=15.0, gt=0)
+
+    # Asterisk's queue_log, read to record calls that went through the fail-open path.
+    queue_log_path: Path | None = None
+    queue_log_poll_s: float = Field(default=0.5, gt=0)
+
+    default_region: str = "MA"
+    repeat_window_minutes: int = Field(default=10, ge=0)
+    rooms: list[Room] = Field(default_factory=lambda: list(DEFAULT_ROOMS))
+    fallback_room: str = "rabat"
+
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        drivername = make_url(value).drivername
+        if drivername not in {"sqlite+aiosqlite", "postgresql+asyncpg"}:
+            raise ValueError("database_url must use sqlite+aiosqlite or postgresql+asyncpg")
+        return value
+
+    @property
+    def room_ids(self) -> frozenset[str]:
+        return frozenset(room.id for room in self.rooms)
+
+    def redacted_database_url(self) -> str:
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the layers; `overrides` are the CLI flags (None means not given)."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    if config_file is None and os.environ.get(CONFIG_ENV):
+        config_file = Path(os.environ[CONFIG_ENV])
+    if config_file is None:
+        return Settings(**given)
+    if not config_file.is_file():
+        raise FileNotFoundError(f"config file not found: {config_file}")
+    config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config_file})
+    layered = type("Settings", (Settings,), {"model_config": config})
+    return layered(**given)
