@@ -16,6 +16,7 @@ from gateway.asterisk.ami_protocol import AmiMessage
 from gateway.asterisk.fastagi import FastAgiServer
 from gateway.asterisk.intake import IntakeScript
 from gateway.asterisk.queue_log_follower import QueueLogFollower
+from gateway.callers.numbers import warm_up
 from gateway.http.errors import error_middleware
 from gateway.http.routes import routes
 from gateway.keys import (
@@ -51,6 +52,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[DATABASE_KEY] = database
     app[INTAKE_KEY] = IntakeService(database, settings)
     app[TIMELINE_KEY] = TimelineService(database, settings.default_region)
+    # phonenumbers loads its geocoder on first use (~0.35 s): not on the first call's path.
+    await asyncio.to_thread(warm_up, settings.default_region)
     logger.info("database %s ready", settings.redacted_database_url())
     yield
     await database.close()
@@ -60,7 +63,9 @@ async def _fastagi(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
     server = FastAgiServer(
         {dialplan.INTAKE_SCRIPT: IntakeScript(app[INTAKE_KEY])},
-        settings.agi_host, settings.agi_port, settings.intake_budget_s,
+        settings.agi_host,
+        settings.agi_port,
+        settings.intake_budget_s,
     )
     await server.start()
     app[AGI_KEY] = server
@@ -82,8 +87,11 @@ async def _ami(app: web.Application) -> AsyncIterator[None]:
             await timeline.apply(update)
 
     client = AmiClient(
-        settings.ami_host, settings.ami_port, settings.ami_user,
-        settings.ami_secret.get_secret_value(), on_event,
+        settings.ami_host,
+        settings.ami_port,
+        settings.ami_user,
+        settings.ami_secret.get_secret_value(),
+        on_event,
         reconnect_max_s=settings.ami_reconnect_max_s,
     )
     app[AMI_KEY] = client
@@ -99,7 +107,10 @@ async def _queue_log(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     follower = QueueLogFollower(
-        settings.queue_log_path, app[DATABASE_KEY], app[INTAKE_KEY], app[TIMELINE_KEY],
+        settings.queue_log_path,
+        app[DATABASE_KEY],
+        app[INTAKE_KEY],
+        app[TIMELINE_KEY],
         settings.queue_log_poll_s,
     )
     app[QUEUE_LOG_KEY] = follower

@@ -25,7 +25,8 @@ def _settings(config: Path | None, **flags: object) -> Settings:
 
 
 config_option = click.option(
-    "--config", type=click.Path(path_type=Path, dir_okay=False),
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
     help="TOML config file (also LINE19_CONFIG).",
 )
 
@@ -41,19 +42,39 @@ def main() -> None:
 @click.option("--agi-port", type=int, help="FastAGI port (LINE19_AGI_PORT).")
 @click.option("--database-url", help="SQLAlchemy URL (LINE19_DATABASE_URL).")
 @click.option("--log-level", help="DEBUG, INFO, WARNING … (LINE19_LOG_LEVEL).")
-def serve(config: Path | None, http_port: int | None, agi_port: int | None,
-          database_url: str | None, log_level: str | None) -> None:
+def serve(
+    config: Path | None,
+    http_port: int | None,
+    agi_port: int | None,
+    database_url: str | None,
+    log_level: str | None,
+) -> None:
     """Run the gateway: FastAGI intake, AMI events, queue_log reconciliation, HTTP API."""
-    settings = _settings(config, http_port=http_port, agi_port=agi_port,
-                         database_url=database_url, log_level=log_level)
+    settings = _settings(
+        config,
+        http_port=http_port,
+        agi_port=agi_port,
+        database_url=database_url,
+        log_level=log_level,
+    )
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger(__name__).info(
-        "starting: http %s:%s, agi %s:%s, database %s", settings.http_host, settings.http_port,
-        settings.agi_host, settings.agi_port, settings.redacted_database_url(),
+        "starting: http %s:%s, agi %s:%s, database %s",
+        settings.http_host,
+        settings.http_port,
+        settings.agi_host,
+        settings.agi_port,
+        settings.redacted_database_url(),
     )
-    web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port,
-                print=None, handle_signals=True, shutdown_timeout=5)
+    web.run_app(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        print=None,
+        handle_signals=True,
+        shutdown_timeout=5,
+    )
 
 
 @main.group(name="db")

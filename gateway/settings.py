@@ -101,5 +101,5 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     if not config_file.is_file():
         raise FileNotFoundError(f"config file not found: {config_file}")
     config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config_file})
-    layered = type("Settings", (Settings,), {"model_config": config})
+    layered: type[Settings] = type("Settings", (Settings,), {"model_config": config})
     return layered(**given)

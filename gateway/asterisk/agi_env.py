@@ -33,14 +33,18 @@ Trust model
   then read where a command response is expected. That is why the gateway fetches what it
   needs beyond the head (trunk endpoint, linkedid) with ``GET FULL VARIABLE`` round trips:
   the strict response parser in ``agi_protocol`` rejects a stray ``agi_...`` line and so
-  detects the desynchronised stream.
+  detects the desynchronised stream. A caller may also forge the rest of the environment
+  and a response line after the blank line; the first round trip should therefore echo a
+  random token (see ``agi_protocol``), and an environment that is not ``complete`` or is
+  ``tampered`` should be used for its head only.
 
 Parsing rules: only the canonical keys are accepted, in canonical order; the first
 occurrence wins; duplicates, out-of-order, unknown and malformed lines are recorded in
-``anomalies`` and ignored, and they mark the environment ``tampered`` when they appear
-after a caller-controlled field. Lines are capped (``MAX_LINE_BYTES``, ``MAX_LINES``,
-``MAX_VALUE_CHARS``); control characters are stripped and flagged; undecodable bytes are
-replaced. Anomaly texts name keys and line numbers, never values.
+``anomalies`` and ignored. A duplicate always marks the environment ``tampered``; the
+others do when they appear after a caller-controlled field. Lines are capped
+(``MAX_LINE_BYTES``, ``MAX_LINES``, ``MAX_VALUE_CHARS``); control characters are stripped
+and flagged; undecodable bytes are replaced. Anomaly texts name keys and line numbers,
+never values.
 """
 
 from __future__ import annotations

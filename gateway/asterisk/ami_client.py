@@ -11,14 +11,15 @@ import contextlib
 import itertools
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from gateway.asterisk.ami_protocol import AmiMessage, AmiParser, format_action
 
 logger = logging.getLogger(__name__)
 
 EventHandler = Callable[[AmiMessage], Awaitable[None]]
-ConnectedHandler = Callable[[], Awaitable[None]]
+ConnectedHandler = Callable[[], Coroutine[Any, Any, None]]
 
 
 class AmiError(Exception):
@@ -48,15 +49,16 @@ class AmiClient:
         self._writer: asyncio.StreamWriter | None = None
         self._connected = asyncio.Event()
         self.on_connected: list[ConnectedHandler] = []
+        self._hooks: set[asyncio.Task[None]] = set()
         self.dropped_events = 0
 
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
 
-    async def wait_connected(self, timeout: float) -> bool:
+    async def wait_connected(self, timeout_s: float) -> bool:
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(timeout_s):
                 await self._connected.wait()
         return self.connected
 
@@ -75,8 +77,9 @@ class AmiClient:
                 finally:
                     self._disconnected()
                 wait = min(delay, self._reconnect_max) * random.uniform(0.8, 1.2)
-                logger.warning("AMI %s:%s down (%s); retry in %.1fs",
-                               self._host, self._port, reason, wait)
+                logger.warning(
+                    "AMI %s:%s down (%s); retry in %.1fs", self._host, self._port, reason, wait
+                )
                 await asyncio.sleep(wait)
                 delay = min(delay * 2, self._reconnect_max)
         finally:
@@ -84,24 +87,26 @@ class AmiClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer
 
-    async def send_action(self, name: str, fields: dict[str, str] | None = None,
-                          timeout: float = 5.0) -> AmiMessage:
+    async def send_action(
+        self, name: str, fields: dict[str, str] | None = None, timeout_s: float = 5.0
+    ) -> AmiMessage:
         if self._writer is None or not self.connected:
             raise AmiError("AMI is not connected")
-        return await self._request(self._writer, name, fields or {}, timeout)
+        return await self._request(self._writer, name, fields or {}, timeout_s)
 
-    async def _request(self, writer: asyncio.StreamWriter, name: str, fields: dict[str, str],
-                       timeout: float) -> AmiMessage:
+    async def _request(
+        self, writer: asyncio.StreamWriter, name: str, fields: dict[str, str], timeout_s: float
+    ) -> AmiMessage:
         action_id = f"l19-{next(self._ids)}"
         future: asyncio.Future[AmiMessage] = asyncio.get_running_loop().create_future()
         self._pending[action_id] = future
         try:
             writer.write(format_action(name, fields, action_id))
             await writer.drain()
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(timeout_s):
                 return await future
         except TimeoutError as exc:
-            raise AmiError(f"no answer to {name} within {timeout}s") from exc
+            raise AmiError(f"no answer to {name} within {timeout_s}s") from exc
         finally:
             self._pending.pop(action_id, None)
 
@@ -114,16 +119,19 @@ class AmiClient:
         reading = asyncio.create_task(self._read(reader, parser), name="ami-reader")
         try:
             login = await self._request(
-                writer, "Login",
+                writer,
+                "Login",
                 {"Username": self._user, "Secret": self._secret, "Events": self._event_mask},
-                timeout=5,
+                timeout_s=5,
             )
             if (login.get("Response") or "").lower() != "success":
                 raise AmiError(f"login refused: {login.get('Message')}")
             logger.info("AMI connected to %s:%s (%s)", self._host, self._port, parser.banner)
             self._connected.set()
             for hook in self.on_connected:
-                asyncio.create_task(hook(), name="ami-on-connected")
+                task = asyncio.create_task(hook(), name="ami-on-connected")
+                self._hooks.add(task)
+                task.add_done_callback(self._hooks.discard)
             await reading
         finally:
             reading.cancel()
@@ -137,6 +145,8 @@ class AmiClient:
         while chunk := await reader.read(65536):
             for message in parser.feed(chunk):
                 self._dispatch(message)
+            for error in parser.take_errors():
+                logger.warning("AMI input dropped: %s", error)
 
     def _dispatch(self, message: AmiMessage) -> None:
         action_id = message.action_id

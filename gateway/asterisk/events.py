@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 from dispatch_core.calls import CallStatus, IntakeOutcome, TimelineKind
 from gateway.asterisk import dialplan
 from gateway.asterisk.ami_protocol import AmiMessage
-from gateway.asterisk.queue_log import QueueLogEntry
+from gateway.asterisk.queue_log import (
+    Complete,
+    Connect,
+    EnterQueue,
+    FailOpenRecord,
+    QueueExit,
+    QueueLogEntry,
+)
 from gateway.services.intake import IntakeRequest
 from gateway.services.timeline import TimelineUpdate
 
@@ -43,84 +50,114 @@ def from_ami(message: AmiMessage, now: datetime) -> TimelineUpdate | None:
     common = {"linkedid": message.get("Linkedid"), "channel": message.get("Channel")}
     if name == "QueueCallerJoin":
         return TimelineUpdate(
-            uniqueid, TimelineKind.QUEUED, at, "ami", "queued",
+            uniqueid,
+            TimelineKind.QUEUED,
+            at,
+            "ami",
+            "queued",
             {"queue": queue, "position": message.get("Position")},
             {**common, "room": queue, "caller_raw": message.get("CallerIDNum")},
         )
     if name == "AgentCalled":
         dest = message.get("DestUniqueid") or message.get("DestChannel") or ""
         return TimelineUpdate(
-            uniqueid, TimelineKind.OPERATOR_RINGING, at, "ami", f"ringing:{dest}",
+            uniqueid,
+            TimelineKind.OPERATOR_RINGING,
+            at,
+            "ami",
+            f"ringing:{dest}",
             {"operator": _member(message), "interface": message.get("Interface")},
             {**common, "room": queue},
         )
     if name == "AgentRingNoAnswer":
         dest = message.get("DestUniqueid") or message.get("DestChannel") or ""
         return TimelineUpdate(
-            uniqueid, TimelineKind.RING_NO_ANSWER, at, "ami", f"noanswer:{dest}",
+            uniqueid,
+            TimelineKind.RING_NO_ANSWER,
+            at,
+            "ami",
+            f"noanswer:{dest}",
             {"operator": _member(message), "ring_time_ms": _number(message.get("RingTime"))},
         )
     if name == "AgentConnect":
         hold = _number(message.get("HoldTime"))
         return TimelineUpdate(
-            uniqueid, TimelineKind.ANSWERED, at, "ami", "answered",
+            uniqueid,
+            TimelineKind.ANSWERED,
+            at,
+            "ami",
+            "answered",
             {"operator": _member(message), "hold_time_s": hold},
             {**common, "operator": _member(message), "hold_time_s": hold, "room": queue},
         )
     if name == "QueueCallerAbandon":
         wait = _number(message.get("HoldTime"))
         return TimelineUpdate(
-            uniqueid, TimelineKind.ABANDONED, at, "ami", "ended",
+            uniqueid,
+            TimelineKind.ABANDONED,
+            at,
+            "ami",
+            "ended",
             {"wait_time_s": wait, "position": message.get("Position")},
             {"wait_time_s": wait},
         )
     if name == "AgentComplete":
         talk = _number(message.get("TalkTime"))
         return TimelineUpdate(
-            uniqueid, TimelineKind.COMPLETED, at, "ami", "ended",
+            uniqueid,
+            TimelineKind.COMPLETED,
+            at,
+            "ami",
+            "ended",
             {"talk_time_s": talk, "reason": message.get("Reason"), "operator": _member(message)},
             {"talk_time_s": talk},
         )
     if name == "Hangup" and message.get("Uniqueid") == message.get("Linkedid"):
         return TimelineUpdate(
-            uniqueid, TimelineKind.COMPLETED, at, "ami", "ended",
+            uniqueid,
+            TimelineKind.COMPLETED,
+            at,
+            "ami",
+            "ended",
             {"cause": message.get("Cause-txt")},
-            only_known=True, if_status=frozenset({CallStatus.ANSWERED}),
+            only_known=True,
+            if_status=frozenset({CallStatus.ANSWERED}),
         )
     return None
 
 
 def from_queue_log(entry: QueueLogEntry) -> TimelineUpdate | None:
+    """The timeline update of a queue_log line; QueueLogError when the line is malformed."""
     at = datetime.fromtimestamp(entry.time, UTC)
-    data = entry.data
     agent = entry.agent if entry.agent not in ("", "NONE") else None
     callid = entry.callid
     if entry.event == "ENTERQUEUE":
-        caller = data[1] if len(data) > 1 else None
+        caller = EnterQueue.from_entry(entry).callerid
         return TimelineUpdate(
             callid, TimelineKind.QUEUED, at, "queue_log", "queued",
             {"queue": entry.queue}, {"room": entry.queue, "caller_raw": caller},
-        )
+        )  # fmt: skip
     if entry.event == "CONNECT":
-        hold = _number(data[0]) if data else None
+        hold = float(Connect.from_entry(entry).holdtime)
         return TimelineUpdate(
             callid, TimelineKind.ANSWERED, at, "queue_log", "answered",
             {"operator": agent, "hold_time_s": hold},
             {"operator": agent, "hold_time_s": hold, "room": entry.queue},
-        )
+        )  # fmt: skip
     if entry.event == "ABANDON":
-        wait = _number(data[2]) if len(data) > 2 else None
+        wait = float(QueueExit.from_entry(entry).waittime)
         return TimelineUpdate(
             callid, TimelineKind.ABANDONED, at, "queue_log", "ended",
             {"wait_time_s": wait}, {"wait_time_s": wait},
-        )
+        )  # fmt: skip
     if entry.event in ("COMPLETECALLER", "COMPLETEAGENT"):
-        talk = _number(data[1]) if len(data) > 1 else None
+        complete = Complete.from_entry(entry)
+        talk = float(complete.calltime)
         return TimelineUpdate(
             callid, TimelineKind.COMPLETED, at, "queue_log", "ended",
-            {"talk_time_s": talk, "by": entry.event[8:].lower(), "operator": agent},
+            {"talk_time_s": talk, "by": complete.ended_by, "operator": agent},
             {"talk_time_s": talk, "operator": agent},
-        )
+        )  # fmt: skip
     return None
 
 
@@ -128,16 +165,14 @@ def failopen_intake(entry: QueueLogEntry) -> IntakeRequest | None:
     """The intake we missed, rebuilt from the dialplan's L19FAILOPEN queue_log line."""
     if entry.event != dialplan.QUEUE_LOG_FAILOPEN:
         return None
-    fields = [*entry.data, "", "", "", "", ""]
-    trunk, linkedid, carrier, number = fields[:4]
-    name = "|".join(entry.data[4:]) or None
+    record = FailOpenRecord.from_entry(entry)
     return IntakeRequest(
         external_id=entry.callid,
-        linkedid=linkedid or None,
-        trunk=trunk or None,
-        carrier=carrier or None,
-        caller_raw=number or None,
-        caller_name=name,
+        linkedid=record.linkedid or None,
+        trunk=record.trunk or None,
+        carrier=record.carrier or None,
+        caller_raw=record.caller_number or None,
+        caller_name=record.caller_name or None,
         received_at=datetime.fromtimestamp(entry.time, UTC),
         outcome=IntakeOutcome.FAILED_OPEN,
         room=entry.queue,

@@ -13,7 +13,13 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from gateway.asterisk.agi_env import AgiEnvironment, AgiEnvironmentError, AgiEnvironmentReader
-from gateway.asterisk.agi_protocol import AgiProtocolError, AgiResponse, format_command, parse_response
+from gateway.asterisk.agi_protocol import (
+    AgiProtocolError,
+    AgiResponse,
+    format_command,
+    is_usage_end,
+    parse_response,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +42,11 @@ class AgiSession:
         self._writer.write(format_command(name, *args))
         await self._writer.drain()
         line = (await self._reader.readuntil(b"\n")).rstrip(b"\r\n")
-        if line == b"HANGUP":
-            raise ChannelHungUp(self.env.uniqueid)
         response = parse_response(line)
-        if response.code == 520:  # multi-line usage text, ends with "520 End of proper usage."
-            while not (await self._reader.readuntil(b"\n")).startswith(b"520 End"):
+        if response.dead:
+            raise ChannelHungUp(self.env.uniqueid)
+        if response.usage_follows:  # 520 with usage text, ends with "520 End of proper usage."
+            while not is_usage_end(await self._reader.readuntil(b"\n")):
                 pass
         if response.code != 200:
             raise AgiProtocolError(f"{name} refused: {line[:120]!r}")
@@ -109,7 +115,8 @@ class FastAgiServer:
                 if handler is None:
                     logger.warning(
                         "AGI script %r unknown (call %s): left to the dialplan",
-                        env.network_script, uniqueid,
+                        env.network_script,
+                        uniqueid,
                     )
                     return
                 await handler(AgiSession(reader, writer, env))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 
 from gateway.asterisk import dialplan
 from gateway.asterisk.agi_protocol import AgiProtocolError
@@ -28,10 +29,18 @@ class IntakeScript:
     async def __call__(self, session: AgiSession) -> None:
         env = session.env
         uniqueid = _checked_id(env.uniqueid, "agi_uniqueid")
+        if not env.complete:
+            raise AgiProtocolError(f"incomplete AGI environment: {env.anomalies}")
         if env.tampered or env.anomalies:
             logger.warning("call %s: AGI environment anomalies: %s", uniqueid, env.anomalies)
-        facts = await session.get_full_variable(dialplan.TRUSTED_FACTS)
-        trunk, linkedid, default_room, carrier = ((facts or "").split("|") + [""] * 4)[:4]
+        # The random token proves the answer comes from Asterisk, not from lines a caller
+        # managed to inject into the environment (see docs/decisions.md, D2).
+        token = secrets.token_hex(8)
+        answer = await session.get_full_variable(f"{token}|{dialplan.TRUSTED_FACTS}")
+        fields = (answer or "").split("|")
+        if fields[0] != token or len(fields) != 5:
+            raise AgiProtocolError("the channel facts did not come back with our token")
+        trunk, linkedid, default_room, carrier = fields[1:]
         name = env.calleridname
         result = await self._intake.take_call(
             IntakeRequest(

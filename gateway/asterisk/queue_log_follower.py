@@ -76,7 +76,9 @@ class QueueLogFollower:
         end = chunk.rfind(b"\n")
         if end < 0:
             return 0
-        lines = chunk[: end + 1].decode("utf-8", errors="replace").splitlines()
+        # split on "\n" only: str.splitlines() also splits on U+2028 and friends, which a
+        # caller name in an L19FAILOPEN line could carry.
+        lines = chunk[:end].decode("utf-8", errors="replace").split("\n")
         for line in lines:
             await self._apply(line)
         await self._save(position + end + 1, fingerprint)
@@ -97,16 +99,17 @@ class QueueLogFollower:
             return
         try:
             entry = parse_line(line)
+            request = events.failopen_intake(entry)
+            update = None if request is not None else events.from_queue_log(entry)
         except QueueLogError as exc:
             logger.warning("queue_log line skipped (%s): %.200r", exc, line)
             return
-        request = events.failopen_intake(entry)
         if request is not None:
             result = await self._intake.take_call(request)
             if result.created:
-                logger.warning("call %s went through the fail-open path; recorded from "
-                               "queue_log", entry.callid)
+                logger.warning(
+                    "call %s went through the fail-open path; recorded from queue_log", entry.callid
+                )
             return
-        update = events.from_queue_log(entry)
         if update is not None:
             await self._timeline.apply(update)

@@ -16,8 +16,14 @@ class ApiError(Exception):
     status = 400
     code = "bad-request"
 
-    def __init__(self, message: str, *, details: dict[str, Any] | None = None,
-                 status: int | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        status: int | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
@@ -32,8 +38,9 @@ class NotFound(ApiError):
     code = "not-found"
 
 
-def error_response(status: int, code: str, message: str,
-                   details: dict[str, Any] | None = None) -> web.Response:
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> web.Response:
     body = {"error": {"code": code, "message": message, "details": details or {}}}
     return web.json_response(body, status=status)
 

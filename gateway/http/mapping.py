@@ -17,8 +17,9 @@ def _time(value: datetime | None) -> datetime | None:
     return None if value is None else utc(value)
 
 
-def call_out(row: CallRow, incident_id: str | None,
-             events: list[CallEventRow] | None = None) -> CallOut:
+def call_out(
+    row: CallRow, incident_id: str | None, events: list[CallEventRow] | None = None
+) -> CallOut:
     return CallOut(
         id=row.id,
         source=row.source,
@@ -52,7 +53,9 @@ def call_out(row: CallRow, incident_id: str | None,
         received_at=utc(row.received_at),
         answered_at=_time(row.answered_at),
         ended_at=_time(row.ended_at),
-        timeline=None if events is None else [
+        timeline=None
+        if events is None
+        else [
             TimelineEntryOut(kind=e.kind, at=utc(e.at), source=e.source, details=e.details)
             for e in events
         ],

@@ -29,7 +29,8 @@ async def list_calls(request: web.Request) -> web.Response:
         query = ListCallsQuery.model_validate(dict(request.query))
     except ValidationError as exc:
         raise ApiError(
-            "invalid query parameters", code="invalid-query",
+            "invalid query parameters",
+            code="invalid-query",
             details={"errors": exc.errors(include_url=False, include_context=False)},
         ) from exc
     before = decode_cursor(query.cursor) if query.cursor else None
@@ -43,8 +44,9 @@ async def list_calls(request: web.Request) -> web.Response:
         )
         incidents = {call_id: incident_id for call_id, incident_id in found}
     next_cursor = encode_cursor(page[-1]) if len(rows) > query.limit else None
-    return _json(CallPage(items=[call_out(r, incidents.get(r.id)) for r in page],
-                          next_cursor=next_cursor))
+    return _json(
+        CallPage(items=[call_out(r, incidents.get(r.id)) for r in page], next_cursor=next_cursor)
+    )
 
 
 @routes.get("/api/v1/calls/{call_id}")

@@ -30,8 +30,10 @@ async def find_call(session: AsyncSession, source: str, external_id: str) -> Cal
 
 async def insert_call_once(session: AsyncSession, values: dict[str, Any]) -> CallRow:
     """Insert the call unless one with its (source, external_id) exists; return the stored one."""
-    statement = _insert(session, CallRow).values(**values).on_conflict_do_nothing(
-        index_elements=["source", "external_id"]
+    statement = (
+        _insert(session, CallRow)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["source", "external_id"])
     )
     await session.execute(statement)
     row = await find_call(session, values["source"], values["external_id"])
@@ -40,8 +42,10 @@ async def insert_call_once(session: AsyncSession, values: dict[str, Any]) -> Cal
 
 
 async def insert_incident_once(session: AsyncSession, values: dict[str, Any]) -> IncidentRow:
-    statement = _insert(session, IncidentRow).values(**values).on_conflict_do_nothing(
-        index_elements=["call_id"]
+    statement = (
+        _insert(session, IncidentRow)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["call_id"])
     )
     await session.execute(statement)
     query = select(IncidentRow).where(IncidentRow.call_id == values["call_id"])
@@ -71,7 +75,7 @@ async def add_event(
         )
         .on_conflict_do_nothing(index_elements=["call_id", "dedupe_key"])
     )
-    result = await session.execute(statement)
+    result: Any = await session.execute(statement)
     return bool(result.rowcount)
 
 
@@ -88,7 +92,7 @@ async def update_call(session: AsyncSession, call_id: str, values: dict[str, Any
     await session.execute(update(CallRow).where(CallRow.id == call_id).values(**values))
 
 
-def calls_page(limit: int, before: tuple[datetime, str] | None) -> Select[tuple[CallRow]]:
+def calls_page(limit: int, before: tuple[datetime, str] | None) -> Select[CallRow]:
     """Newest first, keyset-paginated on (received_at, id)."""
     query = select(CallRow).order_by(CallRow.received_at.desc(), CallRow.id.desc()).limit(limit)
     if before is not None:

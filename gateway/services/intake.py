@@ -156,7 +156,11 @@ class IntakeService:
         if created:
             logger.info(
                 "call %s recorded: trunk=%s caller=%s room=%s priority=%s intake=%s",
-                request.external_id, request.trunk, caller.status, room, priority,
+                request.external_id,
+                request.trunk,
+                caller.status,
+                room,
+                priority,
                 request.outcome.value,
             )
         return IntakeResult(

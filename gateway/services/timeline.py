@@ -74,7 +74,10 @@ class TimelineService:
             if changes:
                 await repo.update_call(session, call.id, changes)
         logger.info(
-            "call %s: %s (%s)", update.external_id, update.kind.value, update.source,
+            "call %s: %s (%s)",
+            update.external_id,
+            update.kind.value,
+            update.source,
             extra={"call_id": call.id},
         )
         return True

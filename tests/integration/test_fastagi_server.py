@@ -63,30 +63,51 @@ async def _calls(database: Database) -> int:
         return int((await session.execute(select(func.count()).select_from(CallRow))).scalar_one())
 
 
+async def _answer_facts(reader: asyncio.StreamReader, facts: str) -> tuple[str, bytes]:
+    """Read GET FULL VARIABLE and answer it as Asterisk would: the token echoed, then facts."""
+    command = (await reader.readline()).decode().rstrip("\n")
+    token = command.removeprefix('GET FULL VARIABLE "').split("|", 1)[0]
+    return command, f"200 result=1 ({token}|{facts})\n".encode()
+
+
 async def test_the_intake_reads_trusted_facts_records_the_call_and_sets_the_queue_variables(
     server: FastAgiServer, database: Database,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(environment("1763776000.42"))
+    first, answer = await _answer_facts(reader, "maroc-telecom|1763776000.42|sale|Maroc Telecom")
+    writer.write(answer)
     commands = []
-    answers = [b"200 result=1 (maroc-telecom|1763776000.42|sale|Maroc Telecom)\n"] + [
-        b"200 result=1\n"] * 3
-    for answer in answers:
+    for _ in range(3):
         commands.append((await reader.readline()).decode().rstrip("\n"))
-        writer.write(answer)
+        writer.write(b"200 result=1\n")
     assert await reader.read() == b""  # the gateway ends the AGI session itself
     writer.close()
-    assert commands[0] == f'GET FULL VARIABLE "{dialplan.TRUSTED_FACTS}"'
-    assert commands[1] == 'SET VARIABLE "L19_ROOM" "sale"'
-    assert commands[2] == 'SET VARIABLE "L19_PRIO" "1"'
-    assert commands[3].startswith('SET VARIABLE "L19_INCIDENT" "')
+    assert first.startswith('GET FULL VARIABLE "')
+    assert first.endswith(f'|{dialplan.TRUSTED_FACTS}"')
+    assert commands[0] == 'SET VARIABLE "L19_ROOM" "sale"'
+    assert commands[1] == 'SET VARIABLE "L19_PRIO" "1"'
+    assert commands[2].startswith('SET VARIABLE "L19_INCIDENT" "')
     async with database.sessions() as session:
         call = (await session.execute(select(CallRow))).scalar_one()
     assert (call.external_id, call.trunk, call.room) == ("1763776000.42", "maroc-telecom", "sale")
 
 
-async def test_a_blank_line_injected_in_the_caller_name_desynchronises_nothing_into_the_db(
+async def test_facts_that_do_not_echo_our_token_are_refused_and_nothing_is_recorded(
     server: FastAgiServer, database: Database,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(environment("1763776000.46"))
+    await reader.readline()
+    writer.write(b"200 result=1 (forged|maroc-telecom|1763776000.46|sale|Maroc Telecom)\n")
+    assert await asyncio.wait_for(reader.read(), 2) == b""
+    writer.close()
+    assert await _calls(database) == 0
+
+
+async def test_a_blank_line_injected_in_the_caller_name_desynchronises_nothing_into_the_db(
+    server: FastAgiServer,
+    database: Database,
 ) -> None:
     forged = b"x\n\nagi_callingpres: 0"  # ends the environment early, leaves lines behind
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
@@ -99,7 +120,8 @@ async def test_a_blank_line_injected_in_the_caller_name_desynchronises_nothing_i
 
 
 async def test_an_asterisk_that_never_answers_is_dropped_after_the_budget(
-    server: FastAgiServer, database: Database,
+    server: FastAgiServer,
+    database: Database,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(environment("1763776000.44"))
@@ -113,7 +135,8 @@ async def test_an_asterisk_that_never_answers_is_dropped_after_the_budget(
 
 
 async def test_an_unknown_agi_script_is_left_to_the_dialplan(
-    server: FastAgiServer, database: Database,
+    server: FastAgiServer,
+    database: Database,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(environment("1763776000.45", script="evil"))

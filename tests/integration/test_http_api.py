@@ -22,8 +22,9 @@ T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def client(database_url: str,
-                 aiohttp_client: Callable[[web.Application], Awaitable[Client]]) -> Client:
+async def client(
+    database_url: str, aiohttp_client: Callable[[web.Application], Awaitable[Client]]
+) -> Client:
     settings = Settings(database_url=database_url, agi_port=0, ami_enabled=False)
     return await aiohttp_client(create_app(settings))
 
@@ -32,9 +33,16 @@ async def _seed(client: Client, count: int) -> list[str]:
     intake = client.app[INTAKE_KEY]
     ids = []
     for n in range(count):
-        result = await intake.take_call(IntakeRequest(
-            external_id=f"100.{n}", trunk="inwi", carrier="inwi", default_room="rabat",
-            caller_raw="0612345678", received_at=T0 + timedelta(seconds=n)))
+        result = await intake.take_call(
+            IntakeRequest(
+                external_id=f"100.{n}",
+                trunk="inwi",
+                carrier="inwi",
+                default_room="rabat",
+                caller_raw="0612345678",
+                received_at=T0 + timedelta(seconds=n),
+            )
+        )
         ids.append(result.call_id)
     return ids
 
@@ -62,9 +70,17 @@ async def test_calls_are_listed_newest_first_page_by_page(client: Client) -> Non
 
 async def test_a_call_shows_its_caller_trunk_room_incident_and_timeline(client: Client) -> None:
     [call_id] = await _seed(client, 1)
-    await client.app[TIMELINE_KEY].apply(TimelineUpdate(
-        "100.0", TimelineKind.ANSWERED, T0 + timedelta(seconds=6), "ami", "answered",
-        {"operator": "op-rabat-2"}, {"operator": "op-rabat-2", "hold_time_s": 6.0}))
+    await client.app[TIMELINE_KEY].apply(
+        TimelineUpdate(
+            "100.0",
+            TimelineKind.ANSWERED,
+            T0 + timedelta(seconds=6),
+            "ami",
+            "answered",
+            {"operator": "op-rabat-2"},
+            {"operator": "op-rabat-2", "hold_time_s": 6.0},
+        )
+    )
     response = await client.get(f"/api/v1/calls/{call_id}")
     assert response.status == 200
     call = await response.json()
@@ -81,8 +97,9 @@ async def test_an_unknown_call_is_a_json_404_with_a_stable_code(client: Client) 
     assert _error(await response.json())["code"] == "no-such-call"
 
 
-@pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "x"}, {"cursor": "%%%"},
-                                   {"cursor": "eyJhIjoxfQ=="}])
+@pytest.mark.parametrize(
+    "query", [{"limit": "0"}, {"limit": "x"}, {"cursor": "%%%"}, {"cursor": "eyJhIjoxfQ=="}]
+)
 async def test_bad_list_parameters_get_a_clear_400(client: Client, query: dict[str, str]) -> None:
     response = await client.get("/api/v1/calls", params=query)
     assert response.status == 400

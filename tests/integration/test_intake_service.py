@@ -16,9 +16,14 @@ from gateway.settings import Settings
 
 def _request(uniqueid: str, caller: str | None = "0612345678", **kw: object) -> IntakeRequest:
     return IntakeRequest(
-        external_id=uniqueid, linkedid=uniqueid, channel="PJSIP/maroc-telecom-00000001",
-        trunk="maroc-telecom", carrier="Maroc Telecom", default_room="rabat",
-        caller_raw=caller, **kw,  # type: ignore[arg-type]
+        external_id=uniqueid,
+        linkedid=uniqueid,
+        channel="PJSIP/maroc-telecom-00000001",
+        trunk="maroc-telecom",
+        carrier="Maroc Telecom",
+        default_room="rabat",
+        caller_raw=caller,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -48,8 +53,11 @@ async def test_a_replayed_intake_returns_the_first_decision_and_no_second_incide
     first = await service.take_call(_request("1700000000.2"))
     again = await service.take_call(_request("1700000000.2"))
     assert not again.created
-    assert (again.call_id, again.incident_id, again.room) == (first.call_id, first.incident_id,
-                                                               first.room)
+    assert (again.call_id, again.incident_id, again.room) == (
+        first.call_id,
+        first.incident_id,
+        first.room,
+    )
     assert await _count(database, CallRow) == 1
     assert await _count(database, IncidentRow) == 1
     assert await _count(database, CallEventRow) == 1
@@ -59,8 +67,9 @@ async def test_concurrent_intakes_of_one_call_race_to_one_call_and_one_incident(
     database: Database,
 ) -> None:
     service = IntakeService(database, Settings())
-    results = await asyncio.gather(*(service.take_call(_request("1700000000.3"))
-                                     for _ in range(12)))
+    results = await asyncio.gather(
+        *(service.take_call(_request("1700000000.3")) for _ in range(12))
+    )
     assert len({r.incident_id for r in results}) == 1
     assert sum(r.created for r in results) == 1
     assert await _count(database, CallRow) == 1
@@ -93,8 +102,11 @@ async def test_withheld_and_garbage_caller_ids_are_taken_in_like_any_other(
         result = await service.take_call(_request(f"2.{n}", caller=raw))
         assert result.created and result.room == "rabat"
     async with database.sessions() as session:
-        statuses = (await session.execute(
-            select(CallRow.caller_status).order_by(CallRow.external_id))).scalars().all()
+        statuses = (
+            (await session.execute(select(CallRow.caller_status).order_by(CallRow.external_id)))
+            .scalars()
+            .all()
+        )
     assert statuses[:3] == ["withheld", "withheld", "withheld"]
     assert set(statuses[3:]) == {"malformed"}
 

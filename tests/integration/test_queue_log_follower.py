@@ -24,8 +24,13 @@ FAILOPEN_CALL = [
 
 def _follower(database: Database, path: Path) -> QueueLogFollower:
     settings = Settings()
-    return QueueLogFollower(path, database, IntakeService(database, settings),
-                            TimelineService(database, "MA"), poll_s=0.05)
+    return QueueLogFollower(
+        path,
+        database,
+        IntakeService(database, settings),
+        TimelineService(database, "MA"),
+        poll_s=0.05,
+    )
 
 
 async def _call(database: Database, uniqueid: str) -> CallRow:
@@ -36,7 +41,8 @@ async def _call(database: Database, uniqueid: str) -> CallRow:
 
 
 async def test_a_call_queued_while_the_gateway_was_down_is_recorded_with_its_timeline(
-    database: Database, tmp_path: Path,
+    database: Database,
+    tmp_path: Path,
 ) -> None:
     path = tmp_path / "queue_log"
     path.write_text("\n".join(FAILOPEN_CALL) + "\n")
@@ -54,7 +60,8 @@ async def test_a_call_queued_while_the_gateway_was_down_is_recorded_with_its_tim
 
 
 async def test_the_follower_resumes_where_it_stopped_and_replays_nothing_twice(
-    database: Database, tmp_path: Path,
+    database: Database,
+    tmp_path: Path,
 ) -> None:
     path = tmp_path / "queue_log"
     path.write_text("\n".join(FAILOPEN_CALL[:2]) + "\n" + FAILOPEN_CALL[2][:20])  # partial line
@@ -71,7 +78,8 @@ async def test_the_follower_resumes_where_it_stopped_and_replays_nothing_twice(
 
 
 async def test_a_rotated_queue_log_is_read_from_its_start(
-    database: Database, tmp_path: Path,
+    database: Database,
+    tmp_path: Path,
 ) -> None:
     path = tmp_path / "queue_log"
     path.write_text("\n".join(FAILOPEN_CALL) + "\n")
@@ -86,7 +94,8 @@ async def test_a_rotated_queue_log_is_read_from_its_start(
 
 
 async def test_garbage_lines_are_skipped_and_the_rest_is_applied(
-    database: Database, tmp_path: Path,
+    database: Database,
+    tmp_path: Path,
 ) -> None:
     path = tmp_path / "queue_log"
     path.write_text("not a queue_log line\n\x00\x01|||\n" + "\n".join(FAILOPEN_CALL) + "\n")

@@ -14,8 +14,21 @@ from dispatch_core.calls import (
     next_status,
 )
 
-FORBIDDEN = {"aiohttp", "sqlalchemy", "asterisk", "twilio", "asyncio", "socket", "gateway",
-             "requests", "urllib", "http", "sqlite3", "asyncpg", "aiosqlite"}
+FORBIDDEN = {
+    "aiohttp",
+    "sqlalchemy",
+    "asterisk",
+    "twilio",
+    "asyncio",
+    "socket",
+    "gateway",
+    "requests",
+    "urllib",
+    "http",
+    "sqlite3",
+    "asyncpg",
+    "aiosqlite",
+}
 
 
 def test_dispatch_core_imports_no_io_or_framework_module() -> None:
@@ -59,8 +72,9 @@ def test_an_operator_who_does_not_pick_up_puts_the_call_back_in_the_queue() -> N
         (CallStatus.QUEUED, TimelineKind.RECEIVED, CallStatus.QUEUED),
     ],
 )
-def test_call_status_moves_forward(current: CallStatus, event: TimelineKind,
-                                   expected: CallStatus) -> None:
+def test_call_status_moves_forward(
+    current: CallStatus, event: TimelineKind, expected: CallStatus
+) -> None:
     assert next_status(current, event) is expected
 
 
