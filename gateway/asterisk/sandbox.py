@@ -50,14 +50,18 @@ BUILD_REVISION = 1
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "asterisk_configs"
 DEFAULT_STATE_DIR = Path("/var/lib/line19/asterisk-sandbox")
 OPERATORS = ("op-rabat-1", "op-rabat-2", "op-rabat-3", "op-sale-1", "op-sale-2", "op-rabat-9")
+# Foreground, no colours, as the asterisk user; verbosity comes from asterisk.conf.
+ASTERISK_COMMAND = ("asterisk", "-U", "asterisk", "-G", "asterisk", "-f", "-n")
 BOOT_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 # Device nodes made in ROOT/dev instead of bind-mounting the host's /dev.
 DEVICES = {"null": (1, 3), "zero": (1, 5), "random": (1, 8), "urandom": (1, 9), "tty": (5, 0)}
-STATE_FOLDERS = ("/run/asterisk", "/var/lib/asterisk", "/var/log/asterisk",
-                 "/var/spool/asterisk", "/var/cache/asterisk")
+# Owned by the asterisk user inside the chroot (it runs as that user).
+STATE_FOLDERS = tuple(
+    f"/{d}/asterisk" for d in ("run", "var/lib", "var/log", "var/spool", "var/cache")
+)
 _PLACEHOLDER = re.compile(r"@([A-Z][A-Z0-9_]*)@")
-_SAFE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_SAFE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -102,7 +106,7 @@ class SandboxParams:
             raise SandboxError(f"empty RTP range {self.rtp_start}-{self.rtp_end}")
         if not 1 <= self.intake_timeout_s <= 60:
             raise SandboxError(f"intake_timeout_s={self.intake_timeout_s} must be 1..60 s")
-        if not _SAFE_NAME.match(self.ami_user):
+        if not _SAFE_NAME.fullmatch(self.ami_user):
             raise SandboxError(f"ami_user {self.ami_user!r} must match {_SAFE_NAME.pattern}")
         try:
             ipaddress.IPv4Address(self.agi_host)
@@ -186,15 +190,19 @@ def _which(tool: str) -> str | None:
 def _run(
     args: list[str], timeout: float = 60.0, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False,
-                          env=env)
+    return subprocess.run(
+        args, capture_output=True, text=True, timeout=timeout, check=False, env=env
+    )
 
 
-def _tail(path: Path, lines: int = 25) -> str:
+def _tail(path: Path, lines: int = 15) -> str:
+    """The log's warnings and errors, then its last lines: what a failed boot is about."""
     try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        text = path.read_text(errors="replace").splitlines()
     except OSError:
         return "(no log)"
+    problems = [line for line in text if "WARNING[" in line or "ERROR[" in line][-lines:]
+    return "\n".join([*problems, "…", *text[-lines:]] if problems else text[-lines:])
 
 
 def _mounts_under(path: Path) -> list[Path]:
@@ -213,15 +221,16 @@ def _unmount_all(path: Path) -> None:
     for point in _mounts_under(path):
         result = _run(["umount", str(point)])
         if result.returncode != 0:
-            logger.warning("umount %s failed (%s); detaching it lazily", point,
-                           result.stderr.strip())
+            logger.warning(
+                "umount %s failed (%s); detaching it lazily", point, result.stderr.strip()
+            )
             _run(["umount", "-l", str(point)])
     if _mounts_under(path):
         raise SandboxError(f"cannot unmount everything under {path}: see /proc/self/mountinfo")
 
 
 def _remove_tree(path: Path) -> None:
-    """rm -rf that refuses to cross a mount point (a bind-mounted /dev must never be emptied)."""
+    """rm -rf that unmounts what is mounted below first: it never empties a host /proc or /dev."""
     if not path.exists():
         return
     _unmount_all(path)
@@ -241,7 +250,8 @@ def _check_port_free(kind: int, port: int, what: str, option: str) -> None:
             raise SandboxError(
                 f"{what} port 127.0.0.1:{port}/{proto} is already taken by another process "
                 f"(`ss -lnp{proto[0]} 'sport = :{port}'` shows which); stop it or pick "
-                f"another port with {option}") from None
+                f"another port with {option}"
+            ) from None
 
 
 class Sandbox:
@@ -263,14 +273,18 @@ class Sandbox:
         self.mirror = mirror.rstrip("/")
         repo = config_dir.resolve().parent
         if self.state_dir == repo or repo in self.state_dir.parents:
-            raise SandboxError(f"the sandbox folder {self.state_dir} must be outside the "
-                               f"repository {repo}: it gets /proc mounted inside")
+            raise SandboxError(
+                f"the sandbox folder {self.state_dir} must be outside the "
+                f"repository {repo}: it gets /proc mounted inside"
+            )
 
     @classmethod
     def from_env(cls) -> Sandbox:
         state = os.environ.get("LINE19_SANDBOX_DIR")
-        return cls(Path(state) if state else DEFAULT_STATE_DIR,
-                   mirror=os.environ.get("LINE19_DEBIAN_MIRROR") or DEFAULT_MIRROR)
+        return cls(
+            Path(state) if state else DEFAULT_STATE_DIR,
+            mirror=os.environ.get("LINE19_DEBIAN_MIRROR") or DEFAULT_MIRROR,
+        )
 
     # -- paths ---------------------------------------------------------------------------
     @property
@@ -306,23 +320,37 @@ class Sandbox:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix="asterisk-sandbox-build-", dir=self.cache_dir))
         target, build_log = work / "root", self.cache_dir / "build.log"
-        logger.info("building the sandbox (debootstrap %s, about a minute); log: %s",
-                    SUITE, build_log)
+        logger.info(
+            "building the sandbox (debootstrap %s, about a minute); log: %s", SUITE, build_log
+        )
         try:
             with build_log.open("w") as log:
                 result = subprocess.run(
-                    [debootstrap, f"--variant={VARIANT}", f"--include={','.join(PACKAGES)}",
-                     SUITE, str(target), self.mirror],
-                    stdout=log, stderr=subprocess.STDOUT, timeout=1800, check=False)
+                    [
+                        debootstrap,
+                        f"--variant={VARIANT}",
+                        f"--include={','.join(PACKAGES)}",
+                        SUITE,
+                        str(target),
+                        self.mirror,
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=1800,
+                    check=False,
+                )
             if result.returncode != 0:
-                raise SandboxError(f"debootstrap failed (exit {result.returncode}):\n"
-                                   f"{_tail(build_log)}")
+                raise SandboxError(
+                    f"debootstrap failed (exit {result.returncode}):\n{_tail(build_log)}"
+                )
             _write_hosts(target)
             shutil.rmtree(target / "var/cache/apt/archives", ignore_errors=True)
             (target / "var/cache/apt/archives/partial").mkdir(parents=True)
             partial = self.tarball.with_suffix(".part")
-            packed = _run(["tar", "--numeric-owner", "-C", str(target), "-czf", str(partial), "."],
-                          timeout=900)
+            packed = _run(
+                ["tar", "--numeric-owner", "-C", str(target), "-czf", str(partial), "."],
+                timeout=900,
+            )
             if packed.returncode != 0:
                 raise SandboxError(f"tar failed: {packed.stderr.strip()}")
             partial.replace(self.tarball)
@@ -339,7 +367,8 @@ class Sandbox:
         except (urllib.error.URLError, OSError) as exc:
             raise SandboxError(
                 f"cannot reach the package mirror ({url}: {exc}); the first build downloads "
-                "~200 MB from it. Check the network, or set LINE19_DEBIAN_MIRROR") from None
+                "~200 MB from it. Check the network, or set LINE19_DEBIAN_MIRROR"
+            ) from None
 
     def extract(self) -> None:
         """Unpack the tarball into STATE/root unless that root already comes from it."""
@@ -354,8 +383,9 @@ class Sandbox:
         _remove_tree(self.root)
         self.root.mkdir(parents=True)
         self.state_dir.chmod(0o755)
-        result = _run(["tar", "--numeric-owner", "-xzf", str(self.tarball), "-C", str(self.root)],
-                      timeout=600)
+        result = _run(
+            ["tar", "--numeric-owner", "-xzf", str(self.tarball), "-C", str(self.root)], timeout=600
+        )
         if result.returncode != 0:
             raise SandboxError(f"cannot extract {self.tarball}: {result.stderr.strip()}")
         self._stamp.write_text(key + "\n")
@@ -393,7 +423,8 @@ class Sandbox:
             os.chown(path, 0, gid)
             path.chmod(0o640)
         (self.state_dir / "params.json").write_text(
-            json.dumps(dataclasses.asdict(params), indent=2) + "\n")
+            json.dumps(dataclasses.asdict(params), indent=2) + "\n"
+        )
         logger.info("installed %d config files into %s", len(rendered), etc)
 
     def _asterisk_id(self, database: str) -> int:
@@ -423,32 +454,37 @@ class Sandbox:
         params = self.installed_params()
         if params is None or not (self.root / "etc/asterisk/asterisk.conf").exists():
             raise SandboxError("no configs installed: run up (or install_configs) first")
-        _check_port_free(socket.SOCK_DGRAM, params.sip_port, "SIP", "--sip-port")
-        _check_port_free(socket.SOCK_STREAM, params.ami_port, "AMI", "--ami-port")
+        self._check_ports(params)
         self._prepare_root()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
             process = subprocess.Popen(
-                ["chroot", str(self.root), "asterisk", "-U", "asterisk", "-G", "asterisk",
-                 "-f", "-n", "-vvv"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, env={"PATH": _SBIN_PATH, "LANG": "C.UTF-8"})
+                ["chroot", str(self.root), *ASTERISK_COMMAND],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={"PATH": _SBIN_PATH, "LANG": "C.UTF-8"},
+            )
         (self.state_dir / "asterisk.pid").write_text(f"{process.pid}\n")
         logger.info("Asterisk starting (pid %d), console log %s", process.pid, self.log_path)
         deadline = time.monotonic() + BOOT_TIMEOUT_S
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 self._unmount()
-                raise SandboxError(f"Asterisk exited with {process.returncode} while booting:\n"
-                                   f"{_tail(self.log_path)}")
+                raise SandboxError(
+                    f"Asterisk exited with {process.returncode} while booting:\n"
+                    f"{_tail(self.log_path)}"
+                )
             probe = self._asterisk_rx("core waitfullybooted", timeout=5)
             if probe is not None and "fully booted" in probe:
                 logger.info("Asterisk fully booted")
                 return
             time.sleep(0.2)
         self.stop()
-        raise SandboxError(f"Asterisk did not boot within {BOOT_TIMEOUT_S:.0f} s:\n"
-                           f"{_tail(self.log_path)}")
+        raise SandboxError(
+            f"Asterisk did not boot within {BOOT_TIMEOUT_S:.0f} s:\n{_tail(self.log_path)}"
+        )
 
     def _prepare_root(self) -> None:
         _write_hosts(self.root)
@@ -464,15 +500,20 @@ class Sandbox:
             if result.returncode != 0:
                 raise SandboxError(f"cannot mount proc in {proc}: {result.stderr.strip()}")
         (self.root / "run/asterisk").mkdir(parents=True, exist_ok=True)
-        chown = _run(["chroot", str(self.root), "chown", "-R", "asterisk:asterisk",
-                      *STATE_FOLDERS], env={"PATH": _SBIN_PATH})
+        chown = _run(
+            ["chroot", str(self.root), "chown", "-R", "asterisk:asterisk", *STATE_FOLDERS],
+            env={"PATH": _SBIN_PATH},
+        )
         if chown.returncode != 0:
             raise SandboxError(f"cannot chown the state folders: {chown.stderr.strip()}")
 
     def _asterisk_rx(self, command: str, timeout: float) -> str | None:
         try:
-            result = _run(["chroot", str(self.root), "asterisk", "-rx", command],
-                          timeout=timeout, env={"PATH": _SBIN_PATH, "LANG": "C.UTF-8"})
+            result = _run(
+                ["chroot", str(self.root), "asterisk", "-rx", command],
+                timeout=timeout,
+                env={"PATH": _SBIN_PATH, "LANG": "C.UTF-8"},
+            )
         except subprocess.TimeoutExpired:
             return None
         return result.stdout if result.returncode == 0 else None
@@ -507,15 +548,23 @@ class Sandbox:
             _unmount_all(self.root)
 
     def status(self) -> SandboxStatus:
-        params = self.installed_params()
+        params, pid = self.installed_params(), self.pid()
         return SandboxStatus(
             state_dir=self.state_dir,
             cached=self.tarball.exists(),
             extracted=self._stamp.exists(),
-            running=self.pid() is not None,
-            pid=self.pid(),
+            running=pid is not None,
+            pid=pid,
             params=dataclasses.asdict(params) if params else None,
         )
+
+    def _check_ports(self, params: SandboxParams) -> None:
+        """SIP and AMI ports must be free, apart from those our own running Asterisk holds."""
+        held = self.installed_params() if self.pid() is not None else None
+        if not (held and held.sip_port == params.sip_port):
+            _check_port_free(socket.SOCK_DGRAM, params.sip_port, "SIP", "--sip-port")
+        if not (held and held.ami_port == params.ami_port):
+            _check_port_free(socket.SOCK_STREAM, params.ami_port, "AMI", "--ami-port")
 
     def up(self, params: SandboxParams) -> None:
         """Built, extracted, configured and (re)started: the one call a test or `make run` needs."""
@@ -523,6 +572,7 @@ class Sandbox:
         params.validate()
         self.build()
         self.extract()
+        self._check_ports(params)  # before stopping what runs, so a bad port breaks nothing
         self.stop()
         self.install_configs(params)
         self.start()
@@ -534,31 +584,36 @@ class Sandbox:
 
 def _require_root() -> None:
     if os.geteuid() != 0:
-        raise SandboxError("the Asterisk sandbox needs root (debootstrap, chroot, mount, "
-                           "mknod): run it with sudo")
+        raise SandboxError(
+            "the Asterisk sandbox needs root (debootstrap, chroot, mount, mknod): run it with sudo"
+        )
 
 
 def _write_hosts(root: Path) -> None:
     host = socket.gethostname()
     (root / "etc/hosts").write_text(
-        f"127.0.0.1\tlocalhost {host}\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+        f"127.0.0.1\tlocalhost {host}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+    )
 
 
 def _runs_in(pid: int, root: Path, comm: str | None = None) -> bool:
-    """True when pid is alive (not a zombie), chrooted in root, and named comm if given."""
-    if not _is_alive(pid):
-        return False
+    """True when pid is chrooted in root, named comm if given, and alive (not a zombie)."""
     try:
+        if os.readlink(f"/proc/{pid}/root") != str(root):
+            return False
         if comm is not None and Path(f"/proc/{pid}/comm").read_text().strip() != comm:
             return False
-        return os.readlink(f"/proc/{pid}/root") == str(root)
     except OSError:
         return False
+    return _is_alive(pid)
 
 
 def _processes_in(root: Path) -> list[int]:
-    return [int(d.name) for d in Path("/proc").iterdir()
-            if d.name.isdigit() and int(d.name) != os.getpid() and _runs_in(int(d.name), root)]
+    return [
+        int(d.name)
+        for d in Path("/proc").iterdir()
+        if d.name.isdigit() and int(d.name) != os.getpid() and _runs_in(int(d.name), root)
+    ]
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:

@@ -43,22 +43,48 @@ def build() -> None:
 
 
 @asterisk.command()
-@click.option("--sip-port", type=int, envvar="LINE19_SIP_PORT", default=_DEFAULTS.sip_port,
-              show_default=True, help="SIP (UDP) port on 127.0.0.1.")
-@click.option("--ami-port", type=int, envvar="LINE19_AMI_PORT", default=_DEFAULTS.ami_port,
-              show_default=True, help="AMI port on 127.0.0.1.")
+@click.option(
+    "--sip-port",
+    type=int,
+    envvar="LINE19_SIP_PORT",
+    default=_DEFAULTS.sip_port,
+    show_default=True,
+    help="SIP (UDP) port on 127.0.0.1.",
+)
+@click.option(
+    "--ami-port",
+    type=int,
+    envvar="LINE19_AMI_PORT",
+    default=_DEFAULTS.ami_port,
+    show_default=True,
+    help="AMI port on 127.0.0.1.",
+)
 @click.option("--ami-user", default=_DEFAULTS.ami_user, show_default=True)
-@click.option("--agi-host", default=_DEFAULTS.agi_host, show_default=True,
-              help="Where the gateway's FastAGI server listens.")
-@click.option("--agi-port", type=int, envvar="LINE19_AGI_PORT", default=_DEFAULTS.agi_port,
-              show_default=True)
+@click.option(
+    "--agi-host",
+    default=_DEFAULTS.agi_host,
+    show_default=True,
+    help="Where the gateway's FastAGI server listens.",
+)
+@click.option(
+    "--agi-port", type=int, envvar="LINE19_AGI_PORT", default=_DEFAULTS.agi_port, show_default=True
+)
 @click.option("--rtp-start", type=int, default=_DEFAULTS.rtp_start, show_default=True)
 @click.option("--rtp-end", type=int, default=_DEFAULTS.rtp_end, show_default=True)
-@click.option("--intake-timeout", "intake_timeout_s", type=int,
-              default=_DEFAULTS.intake_timeout_s, show_default=True,
-              help="Seconds the intake may take before the call is queued anyway.")
-@click.option("--bench/--no-bench", default=False, show_default=True,
-              help="Add the bench-bare / bench-intake extensions for the carriers.")
+@click.option(
+    "--intake-timeout",
+    "intake_timeout_s",
+    type=int,
+    default=_DEFAULTS.intake_timeout_s,
+    show_default=True,
+    help="Seconds the intake may take before the call is queued anyway.",
+)
+@click.option(
+    "--bench/--no-bench",
+    default=False,
+    show_default=True,
+    help="Add the bench-bare / bench-intake extensions for the carriers.",
+)
 @_sandbox_errors
 def up(**options: Any) -> None:
     """Build if needed, install the configs and (re)start Asterisk."""

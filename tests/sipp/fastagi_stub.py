@@ -39,14 +39,16 @@ async def serve(args: argparse.Namespace) -> None:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         env = await read_env(reader)
         uniqueid = env.get("agi_uniqueid", "?")
-        print(f"{uniqueid}: {env.get('agi_network_script')} from {env.get('agi_callerid')!r}",
-              flush=True)
+        print(
+            f"{uniqueid}: {env.get('agi_network_script')} from {env.get('agi_callerid')!r}",
+            flush=True,
+        )
         try:
             if args.mode == "hang":
                 await reader.read()  # until Asterisk closes its end
             elif args.mode == "intake":
-                print(f"{uniqueid}: facts {await command(reader, writer, 'GET FULL VARIABLE ' + FACTS)}",
-                      flush=True)
+                facts = await command(reader, writer, f"GET FULL VARIABLE {FACTS}")
+                print(f"{uniqueid}: facts {facts}", flush=True)
                 await command(reader, writer, f"SET VARIABLE L19_ROOM {args.room}")
                 await command(reader, writer, f"SET VARIABLE L19_PRIO {args.prio}")
                 await asyncio.sleep(args.delay)
@@ -71,8 +73,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=4573)
     parser.add_argument("--room", default="sale")
     parser.add_argument("--prio", type=int, default=7)
-    parser.add_argument("--delay", type=float, default=0.0,
-                        help="seconds to stall before setting L19_INCIDENT")
+    parser.add_argument(
+        "--delay", type=float, default=0.0, help="seconds to stall before setting L19_INCIDENT"
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(parser.parse_args()))
 

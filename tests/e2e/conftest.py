@@ -1,0 +1,85 @@
+"""Fixtures of the end-to-end tier. A component that cannot be brought up fails the run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.asterisk.sandbox import Sandbox, SandboxError, SandboxParams
+from tests.conftest import create_pg_database, drop_pg_database
+from tests.e2e.harness import Gateway, Sipp, operator
+
+E2E_AGI_PORT = 4673  # not the default, so that a `make run` gateway does not take the calls
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    if os.geteuid() != 0:
+        pytest.fail("the end-to-end tier needs root to run the Asterisk sandbox (chroot)")
+    box = Sandbox.from_env()
+    try:
+        box.up(SandboxParams(agi_port=E2E_AGI_PORT, intake_timeout_s=4))
+    except SandboxError as exc:
+        pytest.fail(f"the Asterisk sandbox could not be brought up: {exc}")
+    yield box
+    box.down()
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "logs"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def make_gateway(sandbox: Sandbox, tmp_path: Path,
+                 log_dir: Path) -> Iterator[Callable[..., Gateway]]:
+    """Start a gateway on a fresh database ("sqlite" or "postgres")."""
+    started: list[Gateway] = []
+    databases: list[str] = []
+    queue_log = sandbox.queue_log_path()
+    if queue_log.exists():  # this test's calls only (Asterisk appends, O_APPEND)
+        with queue_log.open("r+") as handle:
+            handle.truncate(0)
+
+    def factory(backend: str = "sqlite", start: bool = True) -> Gateway:
+        if backend == "postgres":
+            url = create_pg_database()
+            databases.append(url)
+        else:
+            url = f"sqlite+aiosqlite:///{tmp_path / f'gateway{len(started)}.db'}"
+        gateway = Gateway(
+            database_url=url, agi_port=E2E_AGI_PORT, ami_port=SandboxParams().ami_port,
+            ami_secret=sandbox.secrets().ami_secret, queue_log=queue_log,
+            log_path=log_dir / f"gateway{len(started)}.log",
+        )
+        started.append(gateway)
+        if start:
+            gateway.start()
+        return gateway
+
+    yield factory
+    for gateway in started:
+        gateway.thaw() if gateway.process and gateway.process.poll() is None else None
+        gateway.stop()
+    for url in databases:
+        drop_pg_database(url)
+
+
+@pytest.fixture
+def operators(sandbox: Sandbox, log_dir: Path) -> Iterator[Callable[..., list[Sipp]]]:
+    """Start sipp operator softphones: operators(["op-rabat-1", …], hold_ms=…)."""
+    running: list[Sipp] = []
+
+    def start(names: list[str], hold_ms: int = 3000) -> list[Sipp]:
+        peers = [operator(name, hold_ms, log_dir) for name in names]
+        running.extend(peers)
+        return peers
+
+    yield start
+    for peer in running:
+        peer.stop()
