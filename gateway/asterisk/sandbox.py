@@ -11,116 +11,79 @@ always outside the repository because /proc gets mounted inside the root):
     ${XDG_CACHE_HOME:-~/.cache}/line19/asterisk-sandbox-<key>.tar.gz   the built root
 
 Only the first `build()` downloads (debootstrap, about a minute); later ones find the tarball.
-Everything here needs root: chroot, mount and mknod.
+Everything here needs root: chroot, mount and mknod. The pieces: `sandbox_config` (params,
+secrets, rendering), `sandbox_build` (debootstrap), `sandbox_host` (mounts, processes, ports),
+`sandbox_gateway_config` (the gateway's TOML file).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import errno
-import hashlib
-import ipaddress
 import json
 import logging
 import os
-import re
-import secrets as _secrets
-import shutil
-import signal
 import socket
 import subprocess
-import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from gateway.asterisk.sandbox_build import MIRROR_ENV, build_tarball, cache_key
+from gateway.asterisk.sandbox_config import (
+    CONFIG_DIR,
+    OPERATORS,
+    SandboxError,
+    SandboxParams,
+    SandboxSecrets,
+    generate_secrets,
+    placeholder_values,
+    render,
+    render_configs,
+)
+from gateway.asterisk.sandbox_host import (
+    SBIN_PATH,
+    check_port_free,
+    make_devices,
+    mount_proc,
+    processes_in,
+    remove_tree,
+    require_root,
+    run,
+    runs_in,
+    tail,
+    terminate,
+    unmount_all,
+    wait_gone,
+    write_hosts,
+)
+
+__all__ = [
+    "CONFIG_DIR",
+    "DEFAULT_STATE_DIR",
+    "OPERATORS",
+    "Sandbox",
+    "SandboxError",
+    "SandboxParams",
+    "SandboxSecrets",
+    "SandboxStatus",
+    "cache_key",
+    "generate_secrets",
+    "placeholder_values",
+    "render",
+    "render_configs",
+]
 
 logger = logging.getLogger(__name__)
 
-SUITE = "sid"
-VARIANT = "minbase"
-PACKAGES = ("asterisk", "asterisk-modules", "asterisk-core-sounds-en-gsm", "baresip-core")
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
-# Bump when the way the root is built changes, so that old tarballs are not reused.
-BUILD_REVISION = 1
-
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "asterisk_configs"
 DEFAULT_STATE_DIR = Path("/var/lib/line19/asterisk-sandbox")
-OPERATORS = ("op-rabat-1", "op-rabat-2", "op-rabat-3", "op-sale-1", "op-sale-2", "op-rabat-9")
 # Foreground, no colours, as the asterisk user; verbosity comes from asterisk.conf.
 ASTERISK_COMMAND = ("asterisk", "-U", "asterisk", "-G", "asterisk", "-f", "-n")
 BOOT_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
-# Device nodes made in ROOT/dev instead of bind-mounting the host's /dev.
-DEVICES = {"null": (1, 3), "zero": (1, 5), "random": (1, 8), "urandom": (1, 9), "tty": (5, 0)}
 # Owned by the asterisk user inside the chroot (it runs as that user).
 STATE_FOLDERS = tuple(
     f"/{d}/asterisk" for d in ("run", "var/lib", "var/log", "var/spool", "var/cache")
 )
-_PLACEHOLDER = re.compile(r"@([A-Z][A-Z0-9_]*)@")
-_SAFE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-_SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-
-class SandboxError(Exception):
-    """The sandbox cannot do what was asked; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class SandboxParams:
-    """What the configs are rendered with. Secrets are apart (see `SandboxSecrets`)."""
-
-    sip_port: int = 5060
-    ami_port: int = 5038
-    ami_user: str = "line19"
-    agi_host: str = "127.0.0.1"
-    agi_port: int = 4573
-    rtp_start: int = 20000
-    rtp_end: int = 20999
-    intake_timeout_s: int = 4
-    bench: bool = False
-
-    @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: object
-    ) -> SandboxParams:
-        """Defaults, then LINE19_SIP_PORT / LINE19_AMI_PORT / LINE19_AGI_PORT, then overrides."""
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        for name in ("sip_port", "ami_port", "agi_port"):
-            raw = env.get(f"LINE19_{name.upper()}")
-            if raw:
-                values[name] = int(raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
-
-    def validate(self) -> None:
-        for name in ("sip_port", "ami_port", "agi_port", "rtp_start", "rtp_end"):
-            value = getattr(self, name)
-            if not 1 <= value <= 65535:
-                raise SandboxError(f"{name}={value} is not a port number")
-        if self.rtp_start >= self.rtp_end:
-            raise SandboxError(f"empty RTP range {self.rtp_start}-{self.rtp_end}")
-        if not 1 <= self.intake_timeout_s <= 60:
-            raise SandboxError(f"intake_timeout_s={self.intake_timeout_s} must be 1..60 s")
-        if not _SAFE_NAME.fullmatch(self.ami_user):
-            raise SandboxError(f"ami_user {self.ami_user!r} must match {_SAFE_NAME.pattern}")
-        try:
-            ipaddress.IPv4Address(self.agi_host)
-        except ValueError:
-            raise SandboxError(f"agi_host {self.agi_host!r} must be an IPv4 address") from None
-
-
-@dataclass(frozen=True)
-class SandboxSecrets:
-    ami_secret: str
-    operators: dict[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
 
 
 @dataclass(frozen=True)
@@ -133,127 +96,6 @@ class SandboxStatus:
     params: dict[str, object] | None
 
 
-def cache_key() -> str:
-    text = f"{SUITE}|{VARIANT}|{','.join(sorted(PACKAGES))}|{BUILD_REVISION}"
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def generate_secrets(existing: SandboxSecrets | None = None) -> SandboxSecrets:
-    """Keep what exists, generate what is missing (a new operator gets a new password)."""
-    operators = dict(existing.operators) if existing else {}
-    for name in OPERATORS:
-        operators.setdefault(name, _secrets.token_hex(16))
-    return SandboxSecrets(existing.ami_secret if existing else _secrets.token_hex(16), operators)
-
-
-def placeholder_values(params: SandboxParams, secrets: SandboxSecrets) -> dict[str, str]:
-    values = {
-        "SIP_PORT": str(params.sip_port),
-        "AMI_PORT": str(params.ami_port),
-        "AMI_USER": params.ami_user,
-        "AMI_SECRET": secrets.ami_secret,
-        "AGI_HOST": params.agi_host,
-        "AGI_PORT": str(params.agi_port),
-        "RTP_START": str(params.rtp_start),
-        "RTP_END": str(params.rtp_end),
-        "INTAKE_TIMEOUT": str(params.intake_timeout_s),
-        "BENCH_INCLUDE": "include => bench" if params.bench else "; bench context off",
-    }
-    for name, password in secrets.operators.items():
-        values["SECRET_" + name.upper().replace("-", "_")] = password
-    return values
-
-
-def render(text: str, values: Mapping[str, str], source: str = "<template>") -> str:
-    unknown = sorted({m for m in _PLACEHOLDER.findall(text) if m not in values})
-    if unknown:
-        raise SandboxError(f"{source}: no value for {', '.join('@' + u + '@' for u in unknown)}")
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
-
-
-def render_configs(
-    params: SandboxParams, secrets: SandboxSecrets, config_dir: Path = CONFIG_DIR
-) -> dict[str, str]:
-    """Every file of asterisk_configs/, rendered: {file name: text}. Pure apart from reading."""
-    params.validate()
-    values = placeholder_values(params, secrets)
-    files = sorted(p for p in config_dir.iterdir() if p.is_file() and not p.name.startswith("."))
-    if not files:
-        raise SandboxError(f"no Asterisk configs in {config_dir}")
-    return {p.name: render(p.read_text(), values, p.name) for p in files}
-
-
-def _which(tool: str) -> str | None:
-    return shutil.which(tool, path=os.environ.get("PATH", "") + ":" + _SBIN_PATH)
-
-
-def _run(
-    args: list[str], timeout: float = 60.0, env: Mapping[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        args, capture_output=True, text=True, timeout=timeout, check=False, env=env
-    )
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    """The log's warnings and errors, then its last lines: what a failed boot is about."""
-    try:
-        text = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return "(no log)"
-    problems = [line for line in text if "WARNING[" in line or "ERROR[" in line][-lines:]
-    return "\n".join([*problems, "…", *text[-lines:]] if problems else text[-lines:])
-
-
-def _mounts_under(path: Path) -> list[Path]:
-    """Mount points at or below path, deepest first."""
-    prefix = str(path.resolve())
-    found = []
-    with open("/proc/self/mountinfo") as mountinfo:
-        for line in mountinfo:
-            point = line.split()[4].replace("\\040", " ")
-            if point == prefix or point.startswith(prefix + "/"):
-                found.append(Path(point))
-    return sorted(found, key=lambda p: len(p.parts), reverse=True)
-
-
-def _unmount_all(path: Path) -> None:
-    for point in _mounts_under(path):
-        result = _run(["umount", str(point)])
-        if result.returncode != 0:
-            logger.warning(
-                "umount %s failed (%s); detaching it lazily", point, result.stderr.strip()
-            )
-            _run(["umount", "-l", str(point)])
-    if _mounts_under(path):
-        raise SandboxError(f"cannot unmount everything under {path}: see /proc/self/mountinfo")
-
-
-def _remove_tree(path: Path) -> None:
-    """rm -rf that unmounts what is mounted below first: it never empties a host /proc or /dev."""
-    if not path.exists():
-        return
-    _unmount_all(path)
-    shutil.rmtree(path)
-
-
-def _check_port_free(kind: int, port: int, what: str, option: str) -> None:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        if kind == socket.SOCK_STREAM:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError as exc:
-            if exc.errno != errno.EADDRINUSE:
-                raise
-            proto = "udp" if kind == socket.SOCK_DGRAM else "tcp"
-            raise SandboxError(
-                f"{what} port 127.0.0.1:{port}/{proto} is already taken by another process "
-                f"(`ss -lnp{proto[0]} 'sport = :{port}'` shows which); stop it or pick "
-                f"another port with {option}"
-            ) from None
-
-
 class Sandbox:
     """One sandbox: its state folder, the tarball cache and the configs it installs."""
 
@@ -262,7 +104,7 @@ class Sandbox:
         state_dir: Path = DEFAULT_STATE_DIR,
         cache_dir: Path | None = None,
         config_dir: Path = CONFIG_DIR,
-        mirror: str = DEFAULT_MIRROR,
+        mirror: str | None = None,
     ) -> None:
         self.state_dir = state_dir.resolve()
         if cache_dir is None:
@@ -270,7 +112,7 @@ class Sandbox:
             cache_dir = Path(xdg) / "line19"
         self.cache_dir = cache_dir
         self.config_dir = config_dir
-        self.mirror = mirror.rstrip("/")
+        self.mirror = mirror or None  # None: debootstrap's own default
         repo = config_dir.resolve().parent
         if self.state_dir == repo or repo in self.state_dir.parents:
             raise SandboxError(
@@ -283,7 +125,7 @@ class Sandbox:
         state = os.environ.get("LINE19_SANDBOX_DIR")
         return cls(
             Path(state) if state else DEFAULT_STATE_DIR,
-            mirror=os.environ.get("LINE19_DEBIAN_MIRROR") or DEFAULT_MIRROR,
+            mirror=os.environ.get(MIRROR_ENV) or None,
         )
 
     # -- paths ---------------------------------------------------------------------------
@@ -311,68 +153,13 @@ class Sandbox:
         """Make the cached tarball unless it exists; return its path."""
         if self.tarball.exists():
             logger.info("sandbox tarball cached: %s", self.tarball)
-            return self.tarball
-        _require_root()
-        debootstrap = _which("debootstrap")
-        if debootstrap is None:
-            raise SandboxError("debootstrap is not installed: apt-get install debootstrap")
-        self._check_mirror()
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix="asterisk-sandbox-build-", dir=self.cache_dir))
-        target, build_log = work / "root", self.cache_dir / "build.log"
-        logger.info(
-            "building the sandbox (debootstrap %s, about a minute); log: %s", SUITE, build_log
-        )
-        try:
-            with build_log.open("w") as log:
-                result = subprocess.run(
-                    [
-                        debootstrap,
-                        f"--variant={VARIANT}",
-                        f"--include={','.join(PACKAGES)}",
-                        SUITE,
-                        str(target),
-                        self.mirror,
-                    ],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    timeout=1800,
-                    check=False,
-                )
-            if result.returncode != 0:
-                raise SandboxError(
-                    f"debootstrap failed (exit {result.returncode}):\n{_tail(build_log)}"
-                )
-            _write_hosts(target)
-            shutil.rmtree(target / "var/cache/apt/archives", ignore_errors=True)
-            (target / "var/cache/apt/archives/partial").mkdir(parents=True)
-            partial = self.tarball.with_suffix(".part")
-            packed = _run(
-                ["tar", "--numeric-owner", "-C", str(target), "-czf", str(partial), "."],
-                timeout=900,
-            )
-            if packed.returncode != 0:
-                raise SandboxError(f"tar failed: {packed.stderr.strip()}")
-            partial.replace(self.tarball)
-        finally:
-            _remove_tree(work)
-        logger.info("sandbox tarball ready: %s", self.tarball)
+        else:
+            build_tarball(self.tarball, self.mirror)
         return self.tarball
-
-    def _check_mirror(self) -> None:
-        url = f"{self.mirror}/dists/{SUITE}/Release"
-        try:
-            with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=15):
-                pass
-        except (urllib.error.URLError, OSError) as exc:
-            raise SandboxError(
-                f"cannot reach the package mirror ({url}: {exc}); the first build downloads "
-                "~200 MB from it. Check the network, or set LINE19_DEBIAN_MIRROR"
-            ) from None
 
     def extract(self) -> None:
         """Unpack the tarball into STATE/root unless that root already comes from it."""
-        _require_root()
+        require_root()
         key = cache_key()
         if self._stamp.exists() and self._stamp.read_text().strip() == key:
             return
@@ -380,10 +167,10 @@ class Sandbox:
             raise SandboxError(f"no sandbox tarball at {self.tarball}: run build first")
         self.stop()
         logger.info("extracting %s into %s", self.tarball, self.root)
-        _remove_tree(self.root)
+        remove_tree(self.root)
         self.root.mkdir(parents=True)
         self.state_dir.chmod(0o755)
-        result = _run(
+        result = run(
             ["tar", "--numeric-owner", "-xzf", str(self.tarball), "-C", str(self.root)], timeout=600
         )
         if result.returncode != 0:
@@ -414,7 +201,7 @@ class Sandbox:
         if not (self.root / "usr/sbin/asterisk").exists():
             raise SandboxError(f"no Asterisk in {self.root}: run up (or build) first")
         gid = self._asterisk_id("group")
-        _remove_tree(etc)
+        remove_tree(etc)
         etc.mkdir(mode=0o750)
         os.chown(etc, 0, gid)
         for name, text in rendered.items():
@@ -445,10 +232,10 @@ class Sandbox:
             pid = int((self.state_dir / "asterisk.pid").read_text())
         except (OSError, ValueError):
             return None
-        return pid if _runs_in(pid, self.root, "asterisk") else None
+        return pid if runs_in(pid, self.root, "asterisk") else None
 
     def start(self) -> None:
-        _require_root()
+        require_root()
         if self.pid() is not None:
             return
         params = self.installed_params()
@@ -464,7 +251,7 @@ class Sandbox:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                env={"PATH": _SBIN_PATH, "LANG": "C.UTF-8"},
+                env={"PATH": SBIN_PATH, "LANG": "C.UTF-8"},
             )
         (self.state_dir / "asterisk.pid").write_text(f"{process.pid}\n")
         logger.info("Asterisk starting (pid %d), console log %s", process.pid, self.log_path)
@@ -474,7 +261,7 @@ class Sandbox:
                 self._unmount()
                 raise SandboxError(
                     f"Asterisk exited with {process.returncode} while booting:\n"
-                    f"{_tail(self.log_path)}"
+                    f"{tail(self.log_path)}"
                 )
             probe = self._asterisk_rx("core waitfullybooted", timeout=5)
             if probe is not None and "fully booted" in probe:
@@ -483,36 +270,27 @@ class Sandbox:
             time.sleep(0.2)
         self.stop()
         raise SandboxError(
-            f"Asterisk did not boot within {BOOT_TIMEOUT_S:.0f} s:\n{_tail(self.log_path)}"
+            f"Asterisk did not boot within {BOOT_TIMEOUT_S:.0f} s:\n{tail(self.log_path)}"
         )
 
     def _prepare_root(self) -> None:
-        _write_hosts(self.root)
-        for name, (major, minor) in DEVICES.items():
-            node = self.root / "dev" / name
-            if not node.is_char_device():
-                node.unlink(missing_ok=True)
-                os.mknod(node, 0o666 | 0o020000, os.makedev(major, minor))
-                node.chmod(0o666)
-        proc = self.root / "proc"
-        if proc.resolve() not in _mounts_under(proc):
-            result = _run(["mount", "-t", "proc", "proc", str(proc)])
-            if result.returncode != 0:
-                raise SandboxError(f"cannot mount proc in {proc}: {result.stderr.strip()}")
+        write_hosts(self.root)
+        make_devices(self.root)
+        mount_proc(self.root)
         (self.root / "run/asterisk").mkdir(parents=True, exist_ok=True)
-        chown = _run(
+        chown = run(
             ["chroot", str(self.root), "chown", "-R", "asterisk:asterisk", *STATE_FOLDERS],
-            env={"PATH": _SBIN_PATH},
+            env={"PATH": SBIN_PATH},
         )
         if chown.returncode != 0:
             raise SandboxError(f"cannot chown the state folders: {chown.stderr.strip()}")
 
     def _asterisk_rx(self, command: str, timeout: float) -> str | None:
         try:
-            result = _run(
+            result = run(
                 ["chroot", str(self.root), "asterisk", "-rx", command],
                 timeout=timeout,
-                env={"PATH": _SBIN_PATH, "LANG": "C.UTF-8"},
+                env={"PATH": SBIN_PATH, "LANG": "C.UTF-8"},
             )
         except subprocess.TimeoutExpired:
             return None
@@ -520,7 +298,7 @@ class Sandbox:
 
     def rx(self, command: str, timeout: float = 10.0) -> str:
         """Run one CLI command in the running Asterisk and return its output."""
-        _require_root()
+        require_root()
         if self.pid() is None:
             raise SandboxError("Asterisk is not running: run up first")
         output = self._asterisk_rx(command, timeout)
@@ -534,18 +312,18 @@ class Sandbox:
         if pid is not None:
             logger.info("stopping Asterisk (pid %d)", pid)
             self._asterisk_rx("core stop now", timeout=5)
-            if not _wait_gone(pid, STOP_TIMEOUT_S):
+            if not wait_gone(pid, STOP_TIMEOUT_S):
                 logger.warning("Asterisk %d ignored 'core stop now': terminating it", pid)
-                _terminate(pid)
-        for other in _processes_in(self.root):
+                terminate(pid)
+        for other in processes_in(self.root):
             logger.warning("terminating pid %d left running in the sandbox", other)
-            _terminate(other)
+            terminate(other)
         (self.state_dir / "asterisk.pid").unlink(missing_ok=True)
         self._unmount()
 
     def _unmount(self) -> None:
         if self.root.exists():
-            _unmount_all(self.root)
+            unmount_all(self.root)
 
     def status(self) -> SandboxStatus:
         params, pid = self.installed_params(), self.pid()
@@ -562,13 +340,13 @@ class Sandbox:
         """SIP and AMI ports must be free, apart from those our own running Asterisk holds."""
         held = self.installed_params() if self.pid() is not None else None
         if not (held and held.sip_port == params.sip_port):
-            _check_port_free(socket.SOCK_DGRAM, params.sip_port, "SIP", "--sip-port")
+            check_port_free(socket.SOCK_DGRAM, params.sip_port, "SIP", "--sip-port")
         if not (held and held.ami_port == params.ami_port):
-            _check_port_free(socket.SOCK_STREAM, params.ami_port, "AMI", "--ami-port")
+            check_port_free(socket.SOCK_STREAM, params.ami_port, "AMI", "--ami-port")
 
     def up(self, params: SandboxParams) -> None:
         """Built, extracted, configured and (re)started: the one call a test or `make run` needs."""
-        _require_root()
+        require_root()
         params.validate()
         self.build()
         self.extract()
@@ -578,69 +356,5 @@ class Sandbox:
         self.start()
 
     def down(self) -> None:
-        _require_root()
+        require_root()
         self.stop()
-
-
-def _require_root() -> None:
-    if os.geteuid() != 0:
-        raise SandboxError(
-            "the Asterisk sandbox needs root (debootstrap, chroot, mount, mknod): run it with sudo"
-        )
-
-
-def _write_hosts(root: Path) -> None:
-    host = socket.gethostname()
-    (root / "etc/hosts").write_text(
-        f"127.0.0.1\tlocalhost {host}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-    )
-
-
-def _runs_in(pid: int, root: Path, comm: str | None = None) -> bool:
-    """True when pid is chrooted in root, named comm if given, and alive (not a zombie)."""
-    try:
-        if os.readlink(f"/proc/{pid}/root") != str(root):
-            return False
-        if comm is not None and Path(f"/proc/{pid}/comm").read_text().strip() != comm:
-            return False
-    except OSError:
-        return False
-    return _is_alive(pid)
-
-
-def _processes_in(root: Path) -> list[int]:
-    return [
-        int(d.name)
-        for d in Path("/proc").iterdir()
-        if d.name.isdigit() and int(d.name) != os.getpid() and _runs_in(int(d.name), root)
-    ]
-
-
-def _wait_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _is_alive(pid):
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def _is_alive(pid: int) -> bool:
-    """True unless pid is gone or a zombie (our own exited child is reaped on the way)."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _terminate(pid: int) -> None:
-    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return
-        if _wait_gone(pid, wait):
-            return
-    raise SandboxError(f"pid {pid} survived SIGKILL")

@@ -32,10 +32,15 @@ def finished(call: dict[str, Any]) -> bool:
     return call["status"] in {"completed", "abandoned"}
 
 
-def one_call(gateway: Gateway, e164: str, timeout: float = 30) -> dict[str, Any]:
+def one_call(gateway: Gateway, e164: str, timeout: float = 30,
+             intake: str = "completed") -> dict[str, Any]:
+    """The one call from this number, once finished and its intake recorded as expected."""
+
     def done() -> dict[str, Any] | None:
         calls = gateway.call_from(e164)
-        return calls[0] if len(calls) == 1 and finished(calls[0]) else None
+        if len(calls) == 1 and finished(calls[0]) and calls[0]["intake"] == intake:
+            return calls[0]
+        return None
 
     return wait_for(done, timeout, 0.5, f"the call from {e164} to be completed")
 
@@ -97,7 +102,7 @@ def test_five_callers_three_operators_two_wait_and_the_repeat_caller_is_answered
     assert again_call["priority_reasons"] == ["repeat-caller:1"]
     assert again_call["answered_at"] < new["answered_at"]
     assert new["received_at"] < again_call["received_at"]
-    assert new["hold_time_s"] >= 3 and again_call["hold_time_s"] >= 3  # both waited
+    assert new["hold_time_s"] >= 1 and again_call["hold_time_s"] >= 1  # both waited
 
 
 def test_a_call_is_answered_while_the_gateway_is_down_and_recorded_when_it_is_back(
@@ -110,7 +115,7 @@ def test_a_call_is_answered_while_the_gateway_is_down_and_recorded_when_it_is_ba
     peer = caller(TRUNKS["orange"], "0662111111", 5000, log_dir, "caller-down")
     assert_succeeded(peer)  # answered by an operator with no gateway at all
     gateway.start()
-    call = one_call(gateway, "+212662111111")
+    call = one_call(gateway, "+212662111111", intake="failed_open")
     assert call["intake"] == "failed_open" and call["room"] == "sale"
     assert call["trunk"] == "orange" and call["carrier"] == "Orange"
     assert call["incident_id"] and call["operator"].startswith("op-sale-")
@@ -133,7 +138,7 @@ def test_a_frozen_gateway_does_not_strand_the_caller(
         assert time.monotonic() - started < 30
     finally:
         gateway.thaw()
-    call = one_call(gateway, "+212612222222")
+    call = one_call(gateway, "+212612222222", intake="failed_open")
     assert call["intake"] == "failed_open" and call["room"] == "rabat"
     assert call["operator"].startswith("op-rabat-")
 
