@@ -55,12 +55,16 @@ def debootstrap_error(
 
     `output` is what debootstrap printed, `inner_log` its TARGET/debootstrap/debootstrap.log.
     """
-    lines = (output + "\n" + inner_log).splitlines()
-    unreachable = [line.strip() for line in lines if _UNREACHABLE.search(line)]
-    if unreachable:
+    # The first such line of each log: debootstrap's own ("E: Failed getting release file
+    # …") and its cause from wget ("unable to resolve host address …").
+    found = [
+        next((line.strip() for line in log.splitlines() if _UNREACHABLE.search(line)), "")
+        for log in (output, inner_log)
+    ]
+    if any(found):
         where = mirror or "debootstrap's default mirror"
         return (
-            f"cannot reach the package mirror ({where}): {unreachable[0]}\n"
+            f"cannot reach the package mirror ({where}): {'; '.join(filter(None, found))}\n"
             f"The first build downloads ~200 MB; check the network, or set {MIRROR_ENV} to a "
             f"reachable Debian mirror. Full log: {log_path}"
         )

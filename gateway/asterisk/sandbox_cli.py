@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from gateway.asterisk.sandbox import Sandbox, SandboxError, SandboxParams
+from gateway.asterisk.sandbox_gateway_config import gateway_config_values, write_gateway_config
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DEFAULTS = SandboxParams()
@@ -85,12 +87,24 @@ def build() -> None:
     show_default=True,
     help="Add the bench-bare / bench-intake extensions for the carriers.",
 )
+@click.option(
+    "--write-gateway-config",
+    "gateway_config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="After a successful up, write the gateway's TOML config for this sandbox to this file "
+    "(0600; AGI, AMI and queue_log keys are rewritten, other keys kept).",
+)
 @_sandbox_errors
-def up(**options: Any) -> None:
+def up(gateway_config: Path | None, **options: Any) -> None:
     """Build if needed, install the configs and (re)start Asterisk."""
     sandbox = Sandbox.from_env()
-    sandbox.up(SandboxParams(**options))
+    params = SandboxParams(**options)
+    sandbox.up(params)
     click.echo(f"Asterisk is up; queue_log: {sandbox.queue_log_path()}")
+    if gateway_config is not None:
+        values = gateway_config_values(params, sandbox.secrets(), sandbox.queue_log_path())
+        write_gateway_config(gateway_config, values)
+        click.echo(f"gateway config: {gateway_config}")
 
 
 @asterisk.command()

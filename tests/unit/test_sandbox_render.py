@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,13 @@ from gateway.asterisk.sandbox import (
     render,
     render_configs,
 )
+from gateway.asterisk.sandbox_build import SUITE, debootstrap_command, debootstrap_error
+from gateway.asterisk.sandbox_gateway_config import (
+    gateway_config_values,
+    merge_gateway_config,
+    write_gateway_config,
+)
+from gateway.settings import load_settings
 
 Section = tuple[str, dict[str, list[str]]]
 
@@ -221,3 +230,113 @@ def test_the_live_root_must_be_outside_the_repository(tmp_path: Path) -> None:
     assert Sandbox(tmp_path / "sandbox", cache_dir=tmp_path).queue_log_path() == (
         tmp_path / "sandbox/root/var/log/asterisk/queue_log"
     )
+
+
+# -- building the root: no mirror named unless configured ------------------------------------
+def test_debootstrap_uses_its_own_mirror_unless_one_is_configured(tmp_path: Path) -> None:
+    target = tmp_path / "root"
+    default = debootstrap_command("/usr/sbin/debootstrap", target, None)
+    assert default[-2:] == [SUITE, str(target)]
+    assert not any("://" in arg for arg in default)
+    chosen = debootstrap_command("debootstrap", target, "http://mirror.example/debian/")
+    assert chosen[-3:] == [SUITE, str(target), "http://mirror.example/debian"]
+
+
+def test_sandbox_mirror_comes_from_the_environment_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINE19_SANDBOX_DIR", str(tmp_path / "sandbox"))
+    monkeypatch.delenv("LINE19_DEBIAN_MIRROR", raising=False)
+    assert Sandbox.from_env().mirror is None
+    monkeypatch.setenv("LINE19_DEBIAN_MIRROR", "http://mirror.example/debian")
+    assert Sandbox.from_env().mirror == "http://mirror.example/debian"
+
+
+@pytest.mark.parametrize(
+    ("output", "inner"),
+    [
+        ("E: Failed getting release file http://mirror.example/debian/dists/sid/Release\n", ""),
+        ("I: Retrieving InRelease\nE: Couldn't download packages: apt\n", ""),
+        ("E: x\n", "wget: unable to resolve host address 'mirror.example'\n"),
+        ("E: x\n", "failed: Temporary failure in name resolution.\n"),
+        ("E: x\n", "connect to 192.0.2.1 port 80: Connection refused\n"),
+        ("E: x\n", "failed: Connection timed out.\n"),
+        ("W: Temporary failure resolving 'mirror.example'\n", ""),
+    ],
+)
+def test_a_download_failure_says_the_mirror_is_unreachable(output: str, inner: str) -> None:
+    message = debootstrap_error(1, output, inner, Path("/c/build.log"), None)
+    assert message.startswith("cannot reach the package mirror (debootstrap's default mirror)")
+    assert "~200 MB" in message and "LINE19_DEBIAN_MIRROR" in message
+    assert "/c/build.log" in message
+
+
+def test_another_debootstrap_failure_shows_the_end_of_its_output() -> None:
+    output = "".join(f"I: step {i}\n" for i in range(30)) + "E: Invalid Release signature\n"
+    message = debootstrap_error(1, output, "dpkg: error\n", Path("/c/build.log"), "http://m/d")
+    assert message.startswith("debootstrap failed (exit 1)")
+    assert "E: Invalid Release signature" in message and "I: step 29" in message
+    assert "I: step 5\n" not in message and "mirror" not in message
+
+
+# -- the gateway's config file -------------------------------------------------------------
+@pytest.fixture
+def gateway_values(secrets: SandboxSecrets, tmp_path: Path) -> dict[str, str | int]:
+    params = SandboxParams(agi_port=4600, ami_port=5039, agi_host="127.0.0.5")
+    return gateway_config_values(params, secrets, tmp_path / "root/var/log/asterisk/queue_log")
+
+
+@pytest.fixture
+def no_line19_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith("LINE19_")]:
+        monkeypatch.delenv(name)
+
+
+@pytest.mark.usefixtures("no_line19_env")
+def test_the_gateway_config_is_loaded_by_the_gateway(
+    tmp_path: Path, secrets: SandboxSecrets, gateway_values: dict[str, str | int]
+) -> None:
+    path = tmp_path / "new/dir/line19.toml"
+    write_gateway_config(path, gateway_values)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    settings = load_settings(path)
+    assert (settings.agi_host, settings.agi_port) == ("127.0.0.5", 4600)
+    assert (settings.ami_port, settings.ami_user) == (5039, "line19")
+    assert settings.ami_secret is not None
+    assert settings.ami_secret.get_secret_value() == secrets.ami_secret
+    assert settings.queue_log_path == tmp_path / "root/var/log/asterisk/queue_log"
+    assert settings.database_url == "sqlite+aiosqlite:///var/line19.db"
+
+
+@pytest.mark.usefixtures("no_line19_env")
+def test_the_gateway_config_keeps_what_the_sandbox_does_not_own(
+    tmp_path: Path, gateway_values: dict[str, str | int]
+) -> None:
+    path = tmp_path / "line19.toml"
+    path.write_text(
+        "# my settings\n"
+        'database_url = "postgresql+asyncpg://l19@localhost/l19"\n'
+        "http_port = 9000\n"
+        "ami_port = 1234  # stale\n"
+        'fallback_room = "sale"\n'
+        '\n[[rooms]]\nid = "sale"\nname = "Salé"\n'
+    )
+    path.chmod(0o644)
+    write_gateway_config(path, gateway_values)
+    write_gateway_config(path, gateway_values)  # idempotent: no duplicate keys, one header
+    text = path.read_text()
+    assert text.count("# Written by") == 1 and "# my settings" in text
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    settings = load_settings(path)
+    assert settings.database_url == "postgresql+asyncpg://l19@localhost/l19"
+    assert (settings.http_port, settings.ami_port, settings.agi_port) == (9000, 5039, 4600)
+    assert [room.id for room in settings.rooms] == ["sale"]
+    assert settings.fallback_room == "sale"
+
+
+def test_gateway_config_strings_are_escaped() -> None:
+    assert merge_gateway_config("", {"ami_secret": 'a"b\\c\nd\x7f'}).splitlines()[-1] == (
+        'ami_secret = "a\\u0022b\\u005cc\\u000ad\\u007f"'
+    )
+    with pytest.raises(SandboxError, match="not valid TOML"):
+        merge_gateway_config("ami_port = = 1\n", {"ami_port": 1}, "x.toml")
