@@ -36,8 +36,9 @@ def log_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_gateway(sandbox: Sandbox, tmp_path: Path,
-                 log_dir: Path) -> Iterator[Callable[..., Gateway]]:
+def make_gateway(
+    sandbox: Sandbox, tmp_path: Path, log_dir: Path
+) -> Iterator[Callable[..., Gateway]]:
     """Start a gateway on a fresh database ("sqlite" or "postgres")."""
     started: list[Gateway] = []
     databases: list[str] = []
@@ -53,8 +54,11 @@ def make_gateway(sandbox: Sandbox, tmp_path: Path,
         else:
             url = f"sqlite+aiosqlite:///{tmp_path / f'gateway{len(started)}.db'}"
         gateway = Gateway(
-            database_url=url, agi_port=E2E_AGI_PORT, ami_port=SandboxParams().ami_port,
-            ami_secret=sandbox.secrets().ami_secret, queue_log=queue_log,
+            database_url=url,
+            agi_port=E2E_AGI_PORT,
+            ami_port=SandboxParams().ami_port,
+            ami_secret=sandbox.secrets().ami_secret,
+            queue_log=queue_log,
             log_path=log_dir / f"gateway{len(started)}.log",
         )
         started.append(gateway)

@@ -87,7 +87,10 @@ class Gateway:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gateway.cli", "serve"],
-            env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
         )
         log.close()
         wait_for(lambda: self._healthy(wait_ami), 30, what="the gateway to be healthy")
@@ -175,29 +178,70 @@ class Sipp:
 def sipp(scenario: str, args: list[str], log_dir: Path, name: str) -> Sipp:
     log_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        "sipp", "-sf", str(SIPP_DIR / scenario), *args, "-nostdin",
-        "-trace_err", "-error_file", str(log_dir / f"{name}_errors.log"),
-        "-trace_msg", "-message_file", str(log_dir / f"{name}_messages.log"),
+        "sipp",
+        "-sf",
+        str(SIPP_DIR / scenario),
+        *args,
+        "-nostdin",
+        "-trace_err",
+        "-error_file",
+        str(log_dir / f"{name}_errors.log"),
+        "-trace_msg",
+        "-message_file",
+        str(log_dir / f"{name}_messages.log"),
     ]
     out = (log_dir / f"{name}_stdout.log").open("wb")
-    process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+    )
     out.close()
     return Sipp(process, log_dir, name)
 
 
 def operator(name: str, hold_ms: int, log_dir: Path) -> Sipp:
-    return sipp("operator.xml", ["-i", OPERATORS[name], "-p", "5060", "-d", str(hold_ms),
-                                 "-aa", ASTERISK], log_dir, name)
+    return sipp(
+        "operator.xml",
+        ["-i", OPERATORS[name], "-p", "5060", "-d", str(hold_ms), "-aa", ASTERISK],
+        log_dir,
+        name,
+    )
 
 
-def caller(source_ip: str, number: str, talk_ms: int, log_dir: Path, name: str,
-           caller_name: str = "Line19 Test", sip_port: int = 5060) -> Sipp:
-    return sipp("caller.xml", [
-        "-i", source_ip, "-p", str(free_udp_port(source_ip)), "-s", "19", "-m", "1",
-        "-d", str(talk_ms), "-key", "cid_num", number, "-key", "cid_name", caller_name,
-        "-timeout", "120s", f"{ASTERISK}:{sip_port}",
-    ], log_dir, name)
+def caller(
+    source_ip: str,
+    number: str,
+    talk_ms: int,
+    log_dir: Path,
+    name: str,
+    caller_name: str = "Line19 Test",
+    sip_port: int = 5060,
+) -> Sipp:
+    return sipp(
+        "caller.xml",
+        [
+            "-i",
+            source_ip,
+            "-p",
+            str(free_udp_port(source_ip)),
+            "-s",
+            "19",
+            "-m",
+            "1",
+            "-d",
+            str(talk_ms),
+            "-key",
+            "cid_num",
+            number,
+            "-key",
+            "cid_name",
+            caller_name,
+            "-timeout",
+            "120s",
+            f"{ASTERISK}:{sip_port}",
+        ],
+        log_dir,
+        name,
+    )
 
 
 def free_udp_port(host: str) -> int:

@@ -32,8 +32,9 @@ def finished(call: dict[str, Any]) -> bool:
     return call["status"] in {"completed", "abandoned"}
 
 
-def one_call(gateway: Gateway, e164: str, timeout: float = 30,
-             intake: str = "completed") -> dict[str, Any]:
+def one_call(
+    gateway: Gateway, e164: str, timeout: float = 30, intake: str = "completed"
+) -> dict[str, Any]:
     """The one call from this number, once finished and its intake recorded as expected."""
 
     def done() -> dict[str, Any] | None:
@@ -51,8 +52,11 @@ def assert_succeeded(peer: Sipp, timeout: float = 60) -> None:
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_a_call_on_each_trunk_is_answered_and_recorded_with_carrier_number_room_and_timeline(
-    backend: str, sandbox: Sandbox, make_gateway: Callable[..., Gateway],
-    operators: Callable[..., list[Sipp]], log_dir: Path,
+    backend: str,
+    sandbox: Sandbox,
+    make_gateway: Callable[..., Gateway],
+    operators: Callable[..., list[Sipp]],
+    log_dir: Path,
 ) -> None:
     gateway = make_gateway(backend)
     operators(ALL_OPERATORS, hold_ms=1500)
@@ -75,8 +79,10 @@ def test_a_call_on_each_trunk_is_answered_and_recorded_with_carrier_number_room_
 
 
 def test_five_callers_three_operators_two_wait_and_the_repeat_caller_is_answered_first(
-    sandbox: Sandbox, make_gateway: Callable[..., Gateway],
-    operators: Callable[..., list[Sipp]], log_dir: Path,
+    sandbox: Sandbox,
+    make_gateway: Callable[..., Gateway],
+    operators: Callable[..., list[Sipp]],
+    log_dir: Path,
 ) -> None:
     gateway = make_gateway()
     operators(["op-rabat-1", "op-rabat-2", "op-rabat-3"], hold_ms=8000)
@@ -85,8 +91,12 @@ def test_five_callers_three_operators_two_wait_and_the_repeat_caller_is_answered
     first = []
     for n in range(3):  # staggered, so that the operators free up one at a time
         first.append(caller(maroc, f"061300000{n}", 25000, log_dir, f"caller-{n}"))
-        wait_for(lambda n=n: sum(c["status"] == "answered" for c in gateway.calls()) == n + 1,
-                 20, 0.2, f"{n + 1} calls answered")
+        wait_for(
+            lambda n=n: sum(c["status"] == "answered" for c in gateway.calls()) == n + 1,
+            20,
+            0.2,
+            f"{n + 1} calls answered",
+        )
         time.sleep(1.0)
     newcomer = caller(maroc, "0613999999", 30000, log_dir, "caller-new")
     wait_for(lambda: gateway.call_from("+212613999999"), 10, 0.3, "the newcomer queued")
@@ -106,8 +116,10 @@ def test_five_callers_three_operators_two_wait_and_the_repeat_caller_is_answered
 
 
 def test_a_call_is_answered_while_the_gateway_is_down_and_recorded_when_it_is_back(
-    sandbox: Sandbox, make_gateway: Callable[..., Gateway],
-    operators: Callable[..., list[Sipp]], log_dir: Path,
+    sandbox: Sandbox,
+    make_gateway: Callable[..., Gateway],
+    operators: Callable[..., list[Sipp]],
+    log_dir: Path,
 ) -> None:
     gateway = make_gateway(start=False)
     operators(ALL_OPERATORS, hold_ms=1500)
@@ -119,13 +131,19 @@ def test_a_call_is_answered_while_the_gateway_is_down_and_recorded_when_it_is_ba
     assert call["intake"] == "failed_open" and call["room"] == "sale"
     assert call["trunk"] == "orange" and call["carrier"] == "Orange"
     assert call["incident_id"] and call["operator"].startswith("op-sale-")
-    assert [e["kind"] for e in call["timeline"]] == ["failed_open", "queued", "answered",
-                                                     "completed"]
+    assert [e["kind"] for e in call["timeline"]] == [
+        "failed_open",
+        "queued",
+        "answered",
+        "completed",
+    ]
 
 
 def test_a_frozen_gateway_does_not_strand_the_caller(
-    sandbox: Sandbox, make_gateway: Callable[..., Gateway],
-    operators: Callable[..., list[Sipp]], log_dir: Path,
+    sandbox: Sandbox,
+    make_gateway: Callable[..., Gateway],
+    operators: Callable[..., list[Sipp]],
+    log_dir: Path,
 ) -> None:
     gateway = make_gateway()
     operators(ALL_OPERATORS, hold_ms=1500)
@@ -144,8 +162,10 @@ def test_a_frozen_gateway_does_not_strand_the_caller(
 
 
 def test_a_call_from_an_unidentified_address_never_reaches_the_19_context(
-    sandbox: Sandbox, make_gateway: Callable[..., Gateway],
-    operators: Callable[..., list[Sipp]], log_dir: Path,
+    sandbox: Sandbox,
+    make_gateway: Callable[..., Gateway],
+    operators: Callable[..., list[Sipp]],
+    log_dir: Path,
 ) -> None:
     gateway = make_gateway()
     peer = caller(UNIDENTIFIED, "0612333333", 2000, log_dir, "caller-unknown")
@@ -160,12 +180,19 @@ def test_a_call_from_an_unidentified_address_never_reaches_the_19_context(
 
 @pytest.mark.parametrize(
     ("number", "name", "status"),
-    [("anonymous", "Anonymous", "withheld"), ("x1y2z3..", "<script>|x", "malformed"),
-     ("0033612345678", "Touriste", "valid")],
+    [
+        ("anonymous", "Anonymous", "withheld"),
+        ("x1y2z3..", "<script>|x", "malformed"),
+        ("0033612345678", "Touriste", "valid"),
+    ],
 )
 def test_withheld_garbage_and_foreign_caller_ids_are_queued_like_any_other(
-    number: str, name: str, status: str, sandbox: Sandbox,
-    make_gateway: Callable[..., Gateway], operators: Callable[..., list[Sipp]],
+    number: str,
+    name: str,
+    status: str,
+    sandbox: Sandbox,
+    make_gateway: Callable[..., Gateway],
+    operators: Callable[..., list[Sipp]],
     log_dir: Path,
 ) -> None:
     gateway = make_gateway()

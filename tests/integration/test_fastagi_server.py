@@ -71,7 +71,8 @@ async def _answer_facts(reader: asyncio.StreamReader, facts: str) -> tuple[str, 
 
 
 async def test_the_intake_reads_trusted_facts_records_the_call_and_sets_the_queue_variables(
-    server: FastAgiServer, database: Database,
+    server: FastAgiServer,
+    database: Database,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(environment("1763776000.42"))
@@ -94,7 +95,8 @@ async def test_the_intake_reads_trusted_facts_records_the_call_and_sets_the_queu
 
 
 async def test_facts_that_do_not_echo_our_token_are_refused_and_nothing_is_recorded(
-    server: FastAgiServer, database: Database,
+    server: FastAgiServer,
+    database: Database,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(environment("1763776000.46"))

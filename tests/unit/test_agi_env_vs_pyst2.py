@@ -35,11 +35,13 @@ def test_recorded_environments_parse_the_same_as_with_pyst2(path: Path) -> None:
 
 def test_where_pyst2_lets_a_forged_line_win_ours_keeps_the_genuine_field() -> None:
     raw = (FIXTURES / "recorded_maroc_telecom_mobile.txt").read_bytes()
-    forged = raw.replace(b"agi_calleridname: Amina\n",
-                         b"agi_calleridname: Amina\nagi_extension: evil\n")
+    forged = raw.replace(
+        b"agi_calleridname: Amina\n", b"agi_calleridname: Amina\nagi_extension: evil\n"
+    )
     assert pyst2_environment(forged)["agi_extension"] == "s"  # last wins: genuine, here…
-    head = raw.replace(b"agi_calleridname: Amina\n",
-                       b"agi_calleridname: Amina\nagi_uniqueid: 1.666\n")
+    head = raw.replace(
+        b"agi_calleridname: Amina\n", b"agi_calleridname: Amina\nagi_uniqueid: 1.666\n"
+    )
     assert pyst2_environment(head)["agi_uniqueid"] == "1.666"  # …but a forged id wins there
     ours = parse_agi_environment(head.split(b"\n"))
     assert ours.uniqueid == "1795313145.0" and ours.tampered

@@ -19,8 +19,12 @@ def test_a_recorded_queue_call_maps_to_queued_ringing_answered_completed() -> No
     messages = parser.feed((FIXTURES / "ami" / "recorded_queue_call.ami").read_bytes())
     updates = [u for m in messages if (u := events.from_ami(m, NOW)) is not None]
     kinds = [u.kind for u in updates]
-    assert kinds[:4] == [TimelineKind.QUEUED, TimelineKind.OPERATOR_RINGING,
-                         TimelineKind.ANSWERED, TimelineKind.COMPLETED]
+    assert kinds[:4] == [
+        TimelineKind.QUEUED,
+        TimelineKind.OPERATOR_RINGING,
+        TimelineKind.ANSWERED,
+        TimelineKind.COMPLETED,
+    ]
     assert {u.external_id for u in updates} == {"1795313165.3"}  # the caller's channel
     answered = updates[2]
     assert answered.call_fields["operator"] == "op-rabat-1"
@@ -32,8 +36,9 @@ def test_agent_complete_without_uniqueid_is_ignored_rather_than_misattributed() 
     parser = AmiParser()
     raw = (FIXTURES / "ami" / "agent_complete_without_channel.ami").read_bytes()
     complete = [m for m in parser.feed(raw) if m.name == "AgentComplete"]
-    assert complete and all(events.from_ami(m, NOW) is None for m in complete
-                            if not m.get("Uniqueid"))
+    assert complete and all(
+        events.from_ami(m, NOW) is None for m in complete if not m.get("Uniqueid")
+    )
 
 
 def test_an_operator_leg_hangup_is_never_taken_for_the_caller() -> None:
