@@ -209,3 +209,19 @@ def test_withheld_garbage_and_foreign_caller_ids_are_queued_like_any_other(
     assert call["caller"]["status"] == status and call["intake"] == "completed"
     assert call["room"] == "rabat" and call["operator"].startswith("op-rabat-")
     assert call["caller"]["foreign"] is (status == "valid")
+
+
+def test_a_caller_who_hangs_up_while_waiting_is_recorded_as_abandoned_with_the_wait(
+    sandbox: Sandbox, make_gateway: Callable[..., Gateway], log_dir: Path,
+) -> None:
+    gateway = make_gateway()  # no operator is running: the call waits, it is not refused
+    peer = caller(TRUNKS["orange"], "0662555555", 4000, log_dir, "caller-gives-up")
+    assert_succeeded(peer)
+    call = wait_for(
+        lambda: next((c for c in gateway.call_from("+212662555555")
+                      if c["status"] == "abandoned"), None),
+        30, 0.5, "the call to be abandoned",
+    )  # fmt: skip
+    assert call["room"] == "sale" and call["operator"] is None
+    assert call["wait_time_s"] is not None and call["wait_time_s"] >= 2
+    assert [e["kind"] for e in call["timeline"]] == ["received", "queued", "abandoned"]
