@@ -36,7 +36,7 @@ class AmiClient:
         on_event: EventHandler,
         *,
         reconnect_max_s: float = 15.0,
-        event_mask: str = "call,agent",
+        event_mask: str = "agent",
         backlog: int = 20000,
     ) -> None:
         self._host, self._port, self._user, self._secret = host, port, user, secret

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dispatch_core.calls import CallStatus, IntakeOutcome, TimelineKind
+from dispatch_core.calls import IntakeOutcome, TimelineKind
 from gateway.asterisk import dialplan
 from gateway.asterisk.ami_protocol import AmiMessage
 from gateway.asterisk.queue_log import (
@@ -39,7 +39,8 @@ def from_ami(message: AmiMessage, now: datetime) -> TimelineUpdate | None:
     """The timeline update an AMI event carries, or None when it carries none.
 
     Correlation is always on the caller channel's Uniqueid. AgentComplete sometimes comes
-    without it (FIELD_NOTES.md): then the caller's Hangup closes the call instead.
+    without it (FIELD_NOTES.md): it is then ignored, and queue_log's COMPLETECALLER /
+    COMPLETEAGENT line, which always names the call, closes it a poll later.
     """
     name = message.name
     uniqueid = message.get("Uniqueid")
@@ -111,17 +112,6 @@ def from_ami(message: AmiMessage, now: datetime) -> TimelineUpdate | None:
             "ended",
             {"talk_time_s": talk, "reason": message.get("Reason"), "operator": _member(message)},
             {"talk_time_s": talk},
-        )
-    if name == "Hangup" and message.get("Uniqueid") == message.get("Linkedid"):
-        return TimelineUpdate(
-            uniqueid,
-            TimelineKind.COMPLETED,
-            at,
-            "ami",
-            "ended",
-            {"cause": message.get("Cause-txt")},
-            only_known=True,
-            if_status=frozenset({CallStatus.ANSWERED}),
         )
     return None
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gateway.asterisk import events
 from gateway.asterisk.queue_log import QueueLogError, parse_line
-from gateway.persistence import calls as repo
+from gateway.persistence import call_store as store
 from gateway.persistence.db import Database
 from gateway.services.intake import IntakeService
 from gateway.services.timeline import TimelineService
@@ -60,8 +60,7 @@ class QueueLogFollower:
         except FileNotFoundError:
             return 0
         fingerprint = f"{stat.st_dev}:{stat.st_ino}"
-        async with self._db.sessions() as session:
-            cursor = await repo.read_cursor(session, CURSOR)
+        cursor = await self._db.write(lambda conn: store.read_cursor(conn, CURSOR))
         position = 0
         if cursor is not None and cursor.fingerprint == fingerprint:
             position = cursor.position
@@ -91,8 +90,7 @@ class QueueLogFollower:
             return handle.read(MAX_READ)
 
     async def _save(self, position: int, fingerprint: str) -> None:
-        async with self._db.sessions() as session, session.begin():
-            await repo.save_cursor(session, CURSOR, position, fingerprint)
+        await self._db.write(lambda conn: store.save_cursor(conn, CURSOR, position, fingerprint))
 
     async def _apply(self, line: str) -> None:
         if not line.strip():

@@ -20,8 +20,8 @@ OWNED = ("agi_host", "agi_port", "ami_port", "ami_user", "ami_secret", "queue_lo
 # Relative to the folder the gateway runs in (the repository for `make run`).
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/line19.db"
 HEADER = (
-    "# Written by `line19 asterisk up --write-gateway-config`. The sandbox rewrites its own",
-    f"# keys ({', '.join(OWNED)}) on each `up`; other lines are kept.",
+    "# Written by `line19 asterisk up --write-gateway-config`: on each `up` it rewrites the",
+    "# AGI, AMI and queue_log keys below (and adds database_url if missing); other lines stay.",
 )
 _TABLE = re.compile(r"\s*\[")
 _KEY = re.compile(r"""\s*["']?([A-Za-z0-9_-]+)["']?\s*=""")

@@ -20,15 +20,15 @@ takes about 70-110 µs.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from types import ModuleType
 
 import phonenumbers
 from phonenumbers import PhoneNumberType, carrier
+
+from gateway.callers.areas import area_of
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,8 @@ def _analyse(shown: str, digits: str, default_region: str) -> CallerNumber:
     if len(e164) - 1 > E164_MAX_DIGITS:
         return CallerNumber(raw=shown, status="malformed")
     code = number.country_code or 0
-    foreign = code != phonenumbers.country_code_for_region(default_region)
+    home = phonenumbers.country_code_for_region(default_region)
+    foreign = code != home
     if not phonenumbers.is_valid_number(number):
         country = _iso(phonenumbers.region_code_for_country_code(code))
         return CallerNumber(
@@ -130,7 +131,7 @@ def _analyse(shown: str, digits: str, default_region: str) -> CallerNumber:
         e164=e164,
         number_type=number_type,
         carrier=carrier.name_for_number(number, CARRIER_LANGUAGE) or None,
-        region=_area(number) if number_type in _GEOCODED_TYPES else None,
+        region=_area(number, e164, home) if number_type in _GEOCODED_TYPES else None,
         country=country,
         foreign=foreign,
     )
@@ -149,21 +150,11 @@ def warm_up(default_region: str = "MA") -> None:
         describe_caller(sample, default_region)
 
 
-@functools.cache
-def _geocoder() -> ModuleType:
-    # Importing the geocoder loads every area table: about 350 ms, so not at import time.
-    from phonenumbers import geocoder
-
-    return geocoder
-
-
-def _area(number: phonenumbers.PhoneNumber) -> str | None:
-    geocoder = _geocoder()
-    description = geocoder.description_for_number(number, GEO_LANGUAGE)
-    country_name = geocoder.country_name_for_number(number, GEO_LANGUAGE)
-    if not description or description == country_name:
+def _area(number: phonenumbers.PhoneNumber, e164: str, home_code: int) -> str | None:
+    """Area of a fixed line of the home country (foreign ones: the country says enough)."""
+    if number.country_code != home_code:
         return None
-    return str(description)
+    return area_of(e164, home_code)
 
 
 def _iso(region: str | None) -> str | None:

@@ -3,6 +3,7 @@
 Used by the FastAGI intake (live) and by the reconciler for calls that went through the
 dialplan's fail-open path while we were away. Idempotent by the telephony id: a replayed or
 retried intake returns what the first one decided and never creates a second incident.
+One transaction, a handful of precompiled statements (gateway/persistence/call_store.py).
 """
 
 from __future__ import annotations
@@ -11,17 +12,21 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
 
 from dispatch_core.calls import (
     CallStatus,
     IntakeOutcome,
+    PriorityDecision,
     TimelineKind,
     choose_room,
     decide_priority,
 )
 from dispatch_core.incidents import IncidentStatus
 from gateway.callers.numbers import CallerNumber, describe_caller, repeat_key
-from gateway.persistence import calls as repo
+from gateway.persistence import call_store as store
 from gateway.persistence.db import Database
 from gateway.settings import Settings
 
@@ -61,38 +66,87 @@ def _clip(value: str | None) -> str | None:
     return None if value is None else value[:MAX_TEXT]
 
 
+def caller_columns(caller: CallerNumber) -> dict[str, Any]:
+    return {
+        "caller_raw": _clip(caller.raw),
+        "caller_status": caller.status,
+        "caller_e164": caller.e164,
+        "caller_type": caller.number_type,
+        "caller_carrier": caller.carrier,
+        "caller_region": caller.region,
+        "caller_country": caller.country,
+        "caller_foreign": caller.foreign,
+    }
+
+
 class IntakeService:
     def __init__(self, database: Database, settings: Settings) -> None:
         self._db = database
         self._settings = settings
 
-    async def _recent_counts(self, caller: CallerNumber, request: IntakeRequest) -> tuple[int, int]:
-        key = repeat_key(caller)
-        if key is None:
-            return 0, 0
-        now = request.received_at
-        window = timedelta(minutes=self._settings.repeat_window_minutes)
-        async with self._db.sessions() as session:
-            day = await repo.count_calls_from(
-                session, key, now - timedelta(hours=24), excluding=request.external_id
-            )
-            recent = 0
-            if day and window:
-                recent = await repo.count_calls_from(
-                    session, key, now - window, excluding=request.external_id
-                )
-        return day, recent
-
     async def take_call(self, request: IntakeRequest) -> IntakeResult:
         caller = describe_caller(request.caller_raw, self._settings.default_region)
-        day_count, recent_count = await self._recent_counts(caller, request)
+        result = await self._db.write(lambda conn: self._record(conn, request, caller))
+        if result.created:
+            logger.info(
+                "call %s recorded: trunk=%s caller=%s room=%s priority=%s intake=%s",
+                request.external_id, request.trunk, caller.status, result.room,
+                result.priority, request.outcome.value,
+            )  # fmt: skip
+        return result
+
+    def _record(
+        self, conn: Connection, request: IntakeRequest, caller: CallerNumber
+    ) -> IntakeResult:
+        """One transaction (runs on the database's writer, see Database.write)."""
+        existing = store.find_call(conn, request.source, request.external_id)
+        if existing is not None and existing.intake != IntakeOutcome.OBSERVED.value:
+            return self._replayed(conn, existing)
+        day_count, recent_count = self._recent_counts(conn, caller, request)
         decision = decide_priority(recent_calls_from_number=recent_count)
         priority = decision.priority if request.priority is None else request.priority
         room = request.room or choose_room(
             request.default_room, self._settings.room_ids, self._settings.fallback_room
         )
-        now = datetime.now(UTC)
-        values = {
+        values = self._call_values(request, caller, room, priority, decision, day_count)
+        if existing is None:
+            if not store.insert_call(conn, values):  # a concurrent intake won
+                raced = store.find_call(conn, request.source, request.external_id)
+                assert raced is not None
+                return self._replayed(conn, raced)
+            call_id = values["id"]
+        else:  # queue events came first: fill in what only the intake knows
+            call_id = existing.id
+            del values["id"], values["status"]
+            values["received_at"] = min(store.utc(existing.received_at), values["received_at"])
+            store.update_call(conn, call_id, values)
+        incident_id = self._timeline_and_incident(conn, call_id, request, room, priority)
+        return IntakeResult(call_id, incident_id, room, priority, decision.reasons, created=True)
+
+    def _replayed(self, conn: Connection, call: Any) -> IntakeResult:
+        incident_id = store.incident_of(conn, call.id)
+        reasons = tuple(call.priority_reasons or ())
+        return IntakeResult(call.id, incident_id, call.room, call.priority, reasons, False)
+
+    def _recent_counts(
+        self, conn: Connection, caller: CallerNumber, request: IntakeRequest
+    ) -> tuple[int, int]:
+        key = repeat_key(caller)
+        if key is None:
+            return 0, 0
+        now = request.received_at
+        window = timedelta(minutes=self._settings.repeat_window_minutes)
+        day, recent = store.count_calls_from(
+            conn, key, day_since=now - timedelta(hours=24), window_since=now - window,
+            excluding=request.external_id,
+        )  # fmt: skip
+        return day, recent if window else 0
+
+    def _call_values(
+        self, request: IntakeRequest, caller: CallerNumber, room: str, priority: int,
+        decision: PriorityDecision, day_count: int,
+    ) -> dict[str, Any]:  # fmt: skip
+        return {
             "id": str(uuid.uuid4()),
             "source": request.source,
             "external_id": request.external_id,
@@ -100,15 +154,8 @@ class IntakeService:
             "channel": _clip(request.channel),
             "trunk": _clip(request.trunk),
             "carrier": _clip(request.carrier),
-            "caller_raw": _clip(caller.raw),
             "caller_name": _clip(request.caller_name),
-            "caller_status": caller.status,
-            "caller_e164": caller.e164,
-            "caller_type": caller.number_type,
-            "caller_carrier": caller.carrier,
-            "caller_region": caller.region,
-            "caller_country": caller.country,
-            "caller_foreign": caller.foreign,
+            **caller_columns(caller),
             "repeat_count_24h": day_count,
             "room": room,
             "priority": priority,
@@ -116,58 +163,22 @@ class IntakeService:
             "status": CallStatus.RECEIVED.value,
             "intake": request.outcome.value,
             "received_at": request.received_at,
-            "updated_at": now,
+            "updated_at": datetime.now(UTC),
         }
-        async with self._db.sessions() as session, session.begin():
-            call = await repo.insert_call_once(session, values)
-            created = call.id == values["id"]
-            if not created and call.intake == IntakeOutcome.OBSERVED.value:
-                # Queue events came first; fill in what only the intake knows.
-                enrich = {k: v for k, v in values.items() if k not in {"id", "status"}}
-                enrich["received_at"] = min(repo.utc(call.received_at), request.received_at)
-                await repo.update_call(session, call.id, enrich)
-                created = True
-            kind = (
-                TimelineKind.FAILED_OPEN
-                if request.outcome is IntakeOutcome.FAILED_OPEN
-                else TimelineKind.RECEIVED
-            )
-            await repo.add_event(
-                session,
-                call_id=call.id,
-                kind=kind.value,
-                at=request.received_at,
-                source="agi" if request.outcome is IntakeOutcome.COMPLETED else "queue_log",
-                dedupe_key=kind.value,
-                details={"trunk": request.trunk, "room": room, "priority": priority},
-            )
-            incident = await repo.insert_incident_once(
-                session,
-                {
-                    "id": str(uuid.uuid4()),
-                    "call_id": call.id,
-                    "status": IncidentStatus.DRAFT.value,
-                    "priority": priority,
-                    "room": room,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-        if created:
-            logger.info(
-                "call %s recorded: trunk=%s caller=%s room=%s priority=%s intake=%s",
-                request.external_id,
-                request.trunk,
-                caller.status,
-                room,
-                priority,
-                request.outcome.value,
-            )
-        return IntakeResult(
-            call_id=call.id,
-            incident_id=incident.id,
-            room=room if created else (call.room or room),
-            priority=priority if created else call.priority,
-            reasons=decision.reasons if created else tuple(call.priority_reasons or ()),
-            created=created,
-        )
+
+    def _timeline_and_incident(
+        self, conn: Connection, call_id: str, request: IntakeRequest, room: str,
+        priority: int,
+    ) -> str:  # fmt: skip
+        failed_open = request.outcome is IntakeOutcome.FAILED_OPEN
+        kind = TimelineKind.FAILED_OPEN if failed_open else TimelineKind.RECEIVED
+        store.add_event(conn, {
+            "call_id": call_id, "kind": kind.value, "at": request.received_at,
+            "source": "queue_log" if failed_open else "agi", "dedupe_key": kind.value,
+            "details": {"trunk": request.trunk, "room": room, "priority": priority},
+        })  # fmt: skip
+        now = datetime.now(UTC)
+        return store.insert_incident(conn, {
+            "id": str(uuid.uuid4()), "call_id": call_id, "status": IncidentStatus.DRAFT.value,
+            "priority": priority, "room": room, "created_at": now, "updated_at": now,
+        })  # fmt: skip

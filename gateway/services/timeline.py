@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from dispatch_core.calls import CallStatus, IntakeOutcome, TimelineKind, next_status
-from gateway.callers.numbers import describe_caller
-from gateway.persistence import calls as repo
+from gateway.callers.numbers import CallerNumber, describe_caller
+from gateway.persistence import call_store as store
 from gateway.persistence.db import Database
-from gateway.persistence.models import CallRow
+from gateway.services.intake import caller_columns
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +35,6 @@ class TimelineUpdate:
     details: dict[str, Any] = field(default_factory=dict)
     # Facts to copy on the call when they are known (operator, times, room, caller …).
     call_fields: dict[str, Any] = field(default_factory=dict)
-    # Apply only to a call we already know, and only in one of these states (for facts such
-    # as a Hangup that every channel emits, the operators' legs included).
-    only_known: bool = False
-    if_status: frozenset[CallStatus] | None = None
 
 
 _FIELD_NAMES = frozenset(
@@ -50,39 +48,32 @@ class TimelineService:
         self._region = default_region
 
     async def apply(self, update: TimelineUpdate) -> bool:
-        """Record the update; False when it was already known."""
-        async with self._db.sessions() as session, session.begin():
-            call = await repo.find_call(session, "asterisk", update.external_id)
-            if call is None:
-                if update.only_known:
-                    return False
-                call = await self._observed_call(session, update)
-            if update.if_status is not None and CallStatus(call.status) not in update.if_status:
-                return False
-            inserted = await repo.add_event(
-                session,
-                call_id=call.id,
-                kind=update.kind.value,
-                at=update.at,
-                source=update.source,
-                dedupe_key=update.dedupe_key,
-                details=update.details,
-            )
-            if not inserted:
-                return False
-            changes = self._changes(call, update)
-            if changes:
-                await repo.update_call(session, call.id, changes)
-        logger.info(
-            "call %s: %s (%s)",
-            update.external_id,
-            update.kind.value,
-            update.source,
-            extra={"call_id": call.id},
-        )
+        """Record the update; False when it was already known (or does not apply)."""
+        caller = describe_caller(update.call_fields.get("caller_raw"), self._region)
+        applied = await self._db.write(lambda conn: self._apply(conn, update, caller))
+        if applied:
+            logger.info("call %s: %s (%s)", update.external_id, update.kind.value, update.source)
+        return applied
+
+    def _apply(self, conn: Connection, update: TimelineUpdate, caller: CallerNumber) -> bool:
+        call = store.find_call(conn, "asterisk", update.external_id)
+        if call is None:
+            store.insert_call(conn, self._observed_values(update, caller))
+            call = store.find_call(conn, "asterisk", update.external_id)
+            assert call is not None
+        inserted = store.add_event(conn, {
+            "call_id": call.id, "kind": update.kind.value, "at": update.at,
+            "source": update.source, "dedupe_key": update.dedupe_key,
+            "details": update.details,
+        })  # fmt: skip
+        if not inserted:
+            return False
+        changes = self._changes(call, update)
+        if changes:
+            store.update_call(conn, call.id, changes)
         return True
 
-    def _changes(self, call: CallRow, update: TimelineUpdate) -> dict[str, Any]:
+    def _changes(self, call: Any, update: TimelineUpdate) -> dict[str, Any]:
         changes: dict[str, Any] = {
             k: v for k, v in update.call_fields.items() if k in _FIELD_NAMES and v is not None
         }
@@ -94,37 +85,28 @@ class TimelineService:
         if update.kind in (TimelineKind.ABANDONED, TimelineKind.COMPLETED) and not call.ended_at:
             changes["ended_at"] = update.at
             if call.answered_at is not None and "talk_time_s" not in changes:
-                answered = repo.utc(call.answered_at)
+                answered = store.utc(call.answered_at)
                 changes["talk_time_s"] = max(0.0, (update.at - answered).total_seconds())
         if changes:
             changes["updated_at"] = datetime.now(UTC)
         return changes
 
-    async def _observed_call(self, session: Any, update: TimelineUpdate) -> CallRow:
+    @staticmethod
+    def _observed_values(update: TimelineUpdate, caller: CallerNumber) -> dict[str, Any]:
         """A queue event for a call we never took in (the intake failed): record it anyway."""
-        caller = describe_caller(update.call_fields.get("caller_raw"), self._region)
-        now = datetime.now(UTC)
-        return await repo.insert_call_once(
-            session,
-            {
-                "id": str(uuid.uuid4()),
-                "source": "asterisk",
-                "external_id": update.external_id,
-                "linkedid": update.call_fields.get("linkedid"),
-                "channel": update.call_fields.get("channel"),
-                "caller_raw": caller.raw,
-                "caller_status": caller.status,
-                "caller_e164": caller.e164,
-                "caller_type": caller.number_type,
-                "caller_carrier": caller.carrier,
-                "caller_region": caller.region,
-                "caller_country": caller.country,
-                "caller_foreign": caller.foreign,
-                "room": update.call_fields.get("room"),
-                "status": CallStatus.RECEIVED.value,
-                "intake": IntakeOutcome.OBSERVED.value,
-                "received_at": update.at,
-                "updated_at": now,
-                "priority_reasons": [],
-            },
-        )
+        return {
+            "id": str(uuid.uuid4()),
+            "source": "asterisk",
+            "external_id": update.external_id,
+            "linkedid": update.call_fields.get("linkedid"),
+            "channel": update.call_fields.get("channel"),
+            **caller_columns(caller),
+            "room": update.call_fields.get("room"),
+            "priority": 0,
+            "priority_reasons": [],
+            "repeat_count_24h": 0,
+            "status": CallStatus.RECEIVED.value,
+            "intake": IntakeOutcome.OBSERVED.value,
+            "received_at": update.at,
+            "updated_at": datetime.now(UTC),
+        }

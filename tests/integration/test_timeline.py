@@ -50,14 +50,6 @@ async def test_the_same_fact_from_ami_and_queue_log_is_recorded_once(database: D
     assert call.talk_time_s == 30.0  # computed from answered_at when AgentComplete is missing
 
 
-async def test_a_hangup_of_an_unknown_channel_records_nothing(database: Database) -> None:
-    timeline = TimelineService(database, "MA")
-    update = TimelineUpdate("7.7", TimelineKind.COMPLETED, T0, "ami", "ended", only_known=True)
-    assert await timeline.apply(update) is False
-    async with database.sessions() as session:
-        assert await repo.find_call(session, "asterisk", "7.7") is None
-
-
 async def test_queue_events_before_any_intake_record_the_call_as_observed(
     database: Database,
 ) -> None:

@@ -92,9 +92,17 @@ def test_foreign_numbers_are_flagged_with_their_country(raw: str, e164: str, cou
     assert (caller.e164, caller.country) == (e164, country)
 
 
-def test_a_foreign_fixed_line_names_its_area() -> None:
+def test_a_foreign_fixed_line_names_its_country_not_an_area() -> None:
+    # Area tables are loaded for the home country only (gateway/callers/areas.py).
     caller = describe_caller("+33 1 42 68 53 00")
-    assert caller.region == "Paris" and caller.foreign
+    assert caller.region is None and caller.country == "FR" and caller.foreign
+
+
+def test_area_names_come_without_loading_every_country_into_the_gateway() -> None:
+    import sys
+
+    describe_caller("0537212345")
+    assert "phonenumbers.geodata" not in sys.modules
 
 
 def test_a_non_geographic_number_has_no_country_code() -> None:

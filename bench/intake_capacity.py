@@ -1,0 +1,199 @@
+"""Intake capacity: the highest zero-failure call rate without and with the gateway's intake.
+
+    sudo python -m bench.intake_capacity [--quick] [--rates 25,50,100] [--step-seconds 10]
+                                         [--write docs/benchmarks.md]
+
+In one run, on a sandbox of its own (never the default one other people test against):
+a sipp step ramp to `bench-bare` (Answer, Wait(1), Hangup), then the same ramp to
+`bench-intake` (the real FastAGI intake in between) with `line19 serve` running against a
+fresh SQLite file database. Each ramp stops at its first unclean step. Printed (and with
+--write, put in the "Intake capacity" section of docs/benchmarks.md): the per-step figures,
+the ratio of the highest clean rates, the latencies at the highest rate both passed, the
+share of calls whose intake completed, the gateway's CPU time per call and its peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shlex
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import probes
+from bench.gateway_run import REPO, GatewayProcess
+from bench.profile import Profiler
+from bench.report import Facts, Step, markdown, summarize, summary_rows, write_section
+from bench.sipp_step import caller_number, run_step
+from gateway.asterisk.sandbox import DEFAULT_STATE_DIR, Sandbox, SandboxError, SandboxParams
+
+STATE_ENV = "LINE19_BENCH_SANDBOX_DIR"
+DEFAULT_BENCH_DIR = Path("/var/lib/line19/bench-sandbox")
+# Ports of the bench sandbox: apart from the default sandbox's (5060, 5038, 4573, 20000-…).
+PARAMS = SandboxParams(
+    sip_port=5260, ami_port=5238, agi_port=4873, rtp_start=30000, rtp_end=32767, bench=True
+)
+RATES = (25, 50, 75, 100, 150, 200, 250, 300, 350, 400, 450, 500)
+QUICK_RATES = (25, 50)
+IDLE_TIMEOUT_S = 60.0
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def bench_sandbox() -> Sandbox:
+    state = Path(os.environ.get(STATE_ENV) or DEFAULT_BENCH_DIR)
+    if state.resolve() == DEFAULT_STATE_DIR.resolve():
+        raise SandboxError(f"{state} is the default sandbox, which others test against")
+    return Sandbox(state_dir=state)
+
+
+def wait_idle(sandbox: Sandbox) -> None:
+    """No channel left from the previous step (or from anything else)."""
+    deadline = time.monotonic() + IDLE_TIMEOUT_S
+    while True:
+        output = sandbox.rx("core show channels count")
+        match = re.search(r"(\d+) active channels?", output)
+        if match and match.group(1) == "0":
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Asterisk still has channels: {output.strip()}")
+        time.sleep(0.5)
+
+
+def ramp(
+    sandbox: Sandbox,
+    extension: str,
+    rates: list[int],
+    seconds: float,
+    work: Path,
+    gateway: GatewayProcess | None,
+) -> list[Step]:
+    target = f"127.0.0.1:{PARAMS.sip_port}"
+    messages = sandbox.root / "var/log/asterisk/messages.log"
+    asterisk_pid = sandbox.pid()
+    assert asterisk_pid is not None
+    steps: list[Step] = []
+    number = 0
+    recorded = gateway.count_calls() if gateway else 0
+    for rate in rates:
+        wait_idle(sandbox)
+        time.sleep(1.0)
+        offset = probes.file_size(messages)
+        meter = probes.CpuMeter(asterisk_pid, gateway.pid if gateway else None)
+        meter.start()
+        result = run_step(work / f"{extension}-{rate}", target, extension, rate, seconds, number)
+        step = Step(extension, result)
+        if gateway is not None:
+            recorded = gateway.settle(recorded + result.created)
+            first, end = caller_number(number), caller_number(number + result.planned)
+            step.outcomes = gateway.outcomes(first, end)
+            step.incidents = gateway.incidents_for(first, end)
+        wall, step.asterisk_cpu_s, step.gateway_cpu_s, step.sipp_cpu_s, step.box_cpu_s = (
+            meter.read()
+        )
+        step.wall_s = wall
+        _, step.asterisk_warnings, step.warning_samples = probes.count_warnings(messages, offset)
+        number += result.planned
+        steps.append(step)
+        log(f"  {extension} {rate}/s: {step.verdict()}")
+        for sample in step.warning_samples:
+            log(f"    Asterisk: {sample[:200]}")
+        if not step.clean:
+            break
+    return steps
+
+
+def facts(sandbox: Sandbox, command: str, seconds: float) -> Facts:
+    return Facts(
+        command=command,
+        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        nproc=len(os.sched_getaffinity(0)),
+        cpu=probes.cpu_model(),
+        asterisk=probes.asterisk_version(sandbox.rx("core show version")),
+        sipp=probes.sipp_version(),
+        python=platform.python_version(),
+        revision=probes.git_revision(REPO),
+        step_seconds=seconds,
+        load_before=probes.load_average(),
+    )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.intake_capacity",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--write",
+        type=Path,
+        metavar="FILE",
+        help="update the Intake capacity section of FILE (docs/benchmarks.md)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=f"smoke run: rates {QUICK_RATES}, 3 s steps"
+    )
+    parser.add_argument("--step-seconds", type=float, help="length of a step (default 10 s)")
+    parser.add_argument("--rates", help=f"comma-separated call rates (default {RATES})")
+    parser.add_argument(
+        "--profile", action="store_true", help="sample the gateway with py-spy (intake ramp)"
+    )
+    return parser.parse_args(argv)  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    rates = [int(r) for r in args.rates.split(",")] if args.rates else None
+    rates = rates or list(QUICK_RATES if args.quick else RATES)
+    seconds = args.step_seconds or (3.0 if args.quick else 10.0)
+    command = shlex.join(["python", "-m", "bench.intake_capacity", *(argv or sys.argv[1:])])
+    sandbox = bench_sandbox()
+    work = Path(tempfile.mkdtemp(prefix="line19-bench-"))
+    log(f"bench sandbox {sandbox.state_dir}, files in {work}")
+    gateway: GatewayProcess | None = None
+    profiler: Profiler | None = None
+    try:
+        sandbox.up(PARAMS)
+        run_facts = facts(sandbox, command, seconds)
+        log(f"bench-bare ramp {rates}, {seconds:g} s steps")
+        bare = ramp(sandbox, "bench-bare", rates, seconds, work, None)
+        # A fresh database follows queue_log from its start: leave no line of earlier runs.
+        sandbox.queue_log_path().open("r+").truncate(0)
+        gateway = GatewayProcess(
+            work / "gateway", PARAMS.agi_port, PARAMS.ami_port, PARAMS.ami_user,
+            sandbox.secrets().ami_secret, sandbox.queue_log_path(),
+        )  # fmt: skip
+        gateway.start()
+        log(f"bench-intake ramp, gateway pid {gateway.pid}, database {gateway.database}")
+        if args.profile:
+            profiler = Profiler(gateway.pid, work / "gateway-py-spy.txt")
+        intake = ramp(sandbox, "bench-intake", rates, seconds, work, gateway)
+        peak_rss = probes.status_kib(gateway.pid, "VmHWM")
+        run_facts.load_after = probes.load_average()
+    finally:
+        if profiler is not None:
+            profiler.stop()
+        if gateway is not None:
+            gateway.stop()
+        sandbox.down()
+    summary = summarize(bare, intake, rates, peak_rss)
+    section = markdown(run_facts, summary, bare, intake, profiler.output if profiler else None)
+    print(section)
+    for name, value, goal in summary_rows(summary):
+        log(f"{name:48} {value}{f'   (goal {goal})' if goal else ''}")
+    if args.write:
+        write_section(args.write, section)
+        log(f"wrote the section into {args.write}")
+    log(f"sipp files, gateway log and database kept in {work}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
