@@ -11,9 +11,8 @@ always outside the repository because /proc gets mounted inside the root):
     ${XDG_CACHE_HOME:-~/.cache}/line19/asterisk-sandbox-<key>.tar.gz   the built root
 
 Only the first `build()` downloads (debootstrap, about a minute); later ones find the tarball.
-Everything here needs root: chroot, mount and mknod. The pieces: `sandbox_config` (params,
-secrets, rendering), `sandbox_build` (debootstrap), `sandbox_host` (mounts, processes, ports),
-`sandbox_gateway_config` (the gateway's TOML file).
+Everything here needs root: chroot, mount and mknod. See also sandbox_config, sandbox_build
+and sandbox_host.
 """
 
 from __future__ import annotations
@@ -42,6 +41,7 @@ from gateway.asterisk.sandbox_config import (
 )
 from gateway.asterisk.sandbox_host import (
     SBIN_PATH,
+    asterisk_id,
     check_port_free,
     make_devices,
     mount_proc,
@@ -55,6 +55,7 @@ from gateway.asterisk.sandbox_host import (
     unmount_all,
     wait_gone,
     write_hosts,
+    write_private,
 )
 
 __all__ = [
@@ -188,10 +189,7 @@ class Sandbox:
         current = generate_secrets(existing)
         if current != existing:
             self.state_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(current.to_json())
-            path.with_suffix(".tmp").replace(path)
+            write_private(path, current.to_json())
         return current
 
     def install_configs(self, params: SandboxParams) -> None:
@@ -200,7 +198,7 @@ class Sandbox:
         etc = self.root / "etc/asterisk"
         if not (self.root / "usr/sbin/asterisk").exists():
             raise SandboxError(f"no Asterisk in {self.root}: run up (or build) first")
-        gid = self._asterisk_id("group")
+        gid = asterisk_id(self.root, "group")
         remove_tree(etc)
         etc.mkdir(mode=0o750)
         os.chown(etc, 0, gid)
@@ -213,13 +211,6 @@ class Sandbox:
             json.dumps(dataclasses.asdict(params), indent=2) + "\n"
         )
         logger.info("installed %d config files into %s", len(rendered), etc)
-
-    def _asterisk_id(self, database: str) -> int:
-        for line in (self.root / "etc" / database).read_text().splitlines():
-            fields = line.split(":")
-            if fields[0] == "asterisk":
-                return int(fields[2])
-        raise SandboxError(f"no asterisk entry in {self.root}/etc/{database}")
 
     def installed_params(self) -> SandboxParams | None:
         path = self.state_dir / "params.json"

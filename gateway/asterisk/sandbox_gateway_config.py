@@ -8,13 +8,13 @@ field names; the file is 0600 (it holds the AMI secret).
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
 from gateway.asterisk.sandbox_config import SandboxError, SandboxParams, SandboxSecrets
+from gateway.asterisk.sandbox_host import write_private
 
 OWNED = ("agi_host", "agi_port", "ami_port", "ami_user", "ami_secret", "queue_log_path")
 # Relative to the folder the gateway runs in (the repository for `make run`).
@@ -88,9 +88,4 @@ def write_gateway_config(path: Path, values: Mapping[str, Value]) -> None:
     existing = path.read_text() if path.exists() else ""
     text = merge_gateway_config(existing, values, str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".tmp")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.chmod(partial, 0o600)  # an old .tmp left behind keeps its mode through O_CREAT
-    partial.replace(path)
+    write_private(path, text)

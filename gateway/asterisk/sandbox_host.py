@@ -106,6 +106,25 @@ def make_devices(root: Path) -> None:
             node.chmod(0o666)
 
 
+def write_private(path: Path, text: str) -> None:
+    """Replace path with text, mode 0600 from the start (secrets)."""
+    partial = path.with_name(path.name + ".tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(partial, 0o600)  # a .tmp left behind by a crash keeps its mode through O_CREAT
+    partial.replace(path)
+
+
+def asterisk_id(root: Path, database: str) -> int:
+    """The asterisk user's (database "passwd") or group's ("group") id inside root."""
+    for line in (root / "etc" / database).read_text().splitlines():
+        fields = line.split(":")
+        if fields[0] == "asterisk":
+            return int(fields[2])
+    raise SandboxError(f"no asterisk entry in {root}/etc/{database}")
+
+
 def write_hosts(root: Path) -> None:
     host = socket.gethostname()
     (root / "etc/hosts").write_text(

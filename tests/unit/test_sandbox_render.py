@@ -27,6 +27,7 @@ from gateway.asterisk.sandbox_gateway_config import (
     merge_gateway_config,
     write_gateway_config,
 )
+from gateway.asterisk.sandbox_host import asterisk_id
 from gateway.settings import load_settings
 
 Section = tuple[str, dict[str, list[str]]]
@@ -340,3 +341,21 @@ def test_gateway_config_strings_are_escaped() -> None:
     )
     with pytest.raises(SandboxError, match="not valid TOML"):
         merge_gateway_config("ami_port = = 1\n", {"ami_port": 1}, "x.toml")
+
+
+def test_sandbox_secrets_are_generated_once_and_private(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path / "sandbox", cache_dir=tmp_path)
+    first = box.secrets()
+    assert box.secrets() == first
+    path = tmp_path / "sandbox/secrets.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in path.parent.iterdir()) == ["secrets.json"]
+
+
+def test_asterisk_ids_come_from_the_root(tmp_path: Path) -> None:
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/group").write_text("root:x:0:\nasterisk:x:107:\n")
+    assert asterisk_id(tmp_path, "group") == 107
+    with pytest.raises(SandboxError, match="no asterisk entry"):
+        (tmp_path / "etc/passwd").write_text("root:x:0:0::/root:/bin/sh\n")
+        asterisk_id(tmp_path, "passwd")
