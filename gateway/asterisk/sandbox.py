@@ -21,6 +21,7 @@ import dataclasses
 import json
 import logging
 import os
+import shlex
 import socket
 import subprocess
 import time
@@ -43,6 +44,7 @@ from gateway.asterisk.sandbox_host import (
     SBIN_PATH,
     asterisk_id,
     check_port_free,
+    is_alive,
     make_devices,
     mount_proc,
     processes_in,
@@ -235,25 +237,25 @@ class Sandbox:
         self._check_ports(params)
         self._prepare_root()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log:
-            process = subprocess.Popen(
-                ["chroot", str(self.root), *ASTERISK_COMMAND],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env={"PATH": SBIN_PATH, "LANG": "C.UTF-8"},
-            )
-        (self.state_dir / "asterisk.pid").write_text(f"{process.pid}\n")
-        logger.info("Asterisk starting (pid %d), console log %s", process.pid, self.log_path)
+        # Detached through a shell that exits at once: Asterisk is then nobody's child here
+        # (no zombie in a long-lived caller such as the test runner), in its own session.
+        command = " ".join(
+            shlex.quote(part) for part in ("chroot", str(self.root), *ASTERISK_COMMAND)
+        )
+        launched = subprocess.run(
+            ["sh", "-c", f"setsid {command} >>{shlex.quote(str(self.log_path))} 2>&1 "
+                         "</dev/null & echo $!"],
+            capture_output=True, text=True, timeout=10, check=True,
+            env={"PATH": SBIN_PATH, "LANG": "C.UTF-8"},
+        )  # fmt: skip
+        pid = int(launched.stdout.strip())
+        (self.state_dir / "asterisk.pid").write_text(f"{pid}\n")
+        logger.info("Asterisk starting (pid %d), console log %s", pid, self.log_path)
         deadline = time.monotonic() + BOOT_TIMEOUT_S
         while time.monotonic() < deadline:
-            if process.poll() is not None:
+            if not is_alive(pid):
                 self._unmount()
-                raise SandboxError(
-                    f"Asterisk exited with {process.returncode} while booting:\n"
-                    f"{tail(self.log_path)}"
-                )
+                raise SandboxError(f"Asterisk exited while booting:\n{tail(self.log_path)}")
             probe = self._asterisk_rx("core waitfullybooted", timeout=5)
             if probe is not None and "fully booted" in probe:
                 logger.info("Asterisk fully booted")
