@@ -212,7 +212,9 @@ def test_withheld_garbage_and_foreign_caller_ids_are_queued_like_any_other(
 
 
 def test_a_caller_who_hangs_up_while_waiting_is_recorded_as_abandoned_with_the_wait(
-    sandbox: Sandbox, make_gateway: Callable[..., Gateway], log_dir: Path,
+    sandbox: Sandbox,
+    make_gateway: Callable[..., Gateway],
+    log_dir: Path,
 ) -> None:
     gateway = make_gateway()  # no operator is running: the call waits, it is not refused
     peer = caller(TRUNKS["orange"], "0662555555", 4000, log_dir, "caller-gives-up")
