@@ -28,6 +28,7 @@ class IntakeOutcome(enum.StrEnum):
 class TimelineKind(enum.StrEnum):
     RECEIVED = "received"
     FAILED_OPEN = "failed_open"
+    IVR_COMPLETED = "ivr_completed"
     QUEUED = "queued"
     OPERATOR_RINGING = "operator_ringing"
     RING_NO_ANSWER = "ring_no_answer"
@@ -40,6 +41,7 @@ class TimelineKind(enum.StrEnum):
 _STATUS_OF: dict[TimelineKind, CallStatus] = {
     TimelineKind.RECEIVED: CallStatus.RECEIVED,
     TimelineKind.FAILED_OPEN: CallStatus.RECEIVED,
+    TimelineKind.IVR_COMPLETED: CallStatus.RECEIVED,
     TimelineKind.QUEUED: CallStatus.QUEUED,
     TimelineKind.OPERATOR_RINGING: CallStatus.RINGING,
     TimelineKind.RING_NO_ANSWER: CallStatus.QUEUED,
@@ -107,3 +109,14 @@ def choose_room(default_room: str | None, known_rooms: frozenset[str], fallback_
     if default_room and default_room in known_rooms:
         return default_room
     return fallback_room
+
+
+def raise_priority(
+    current: PriorityDecision, *, silent: bool, extra_reasons: tuple[str, ...] = ()
+) -> PriorityDecision:
+    """What the IVR learnt can only move a caller ahead, never back."""
+    decision = decide_priority(recent_calls_from_number=0, silent=silent)
+    reasons = current.reasons + tuple(
+        r for r in decision.reasons + extra_reasons if r not in current.reasons
+    )
+    return PriorityDecision(max(current.priority, decision.priority), reasons)

@@ -13,8 +13,9 @@ from aiohttp import web
 from gateway.asterisk import dialplan, events
 from gateway.asterisk.ami_client import AmiClient
 from gateway.asterisk.ami_protocol import AmiMessage
-from gateway.asterisk.fastagi import FastAgiServer
+from gateway.asterisk.fastagi import AgiRoute, FastAgiServer
 from gateway.asterisk.intake import IntakeScript
+from gateway.asterisk.ivr_script import IvrScript
 from gateway.asterisk.queue_log_follower import QueueLogFollower
 from gateway.callers.numbers import warm_up
 from gateway.http.errors import error_middleware
@@ -30,8 +31,12 @@ from gateway.keys import (
 )
 from gateway.persistence.db import migrate, open_database
 from gateway.services.intake import IntakeService
+from gateway.services.ivr import IvrService
 from gateway.services.timeline import TimelineService
 from gateway.settings import Settings
+from ivr.catalog import Language, PromptDurations
+from ivr.flow import IntakeFlow
+from ivr.prompt_audio import PromptAudioError, read_durations
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +66,13 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 async def _fastagi(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
-    server = FastAgiServer(
-        {dialplan.INTAKE_SCRIPT: IntakeScript(app[INTAKE_KEY])},
-        settings.agi_host,
-        settings.agi_port,
-        settings.intake_budget_s,
-    )
+    routes = {
+        dialplan.INTAKE_SCRIPT: AgiRoute(IntakeScript(app[INTAKE_KEY]), settings.intake_budget_s),
+    }
+    if settings.ivr_enabled:
+        ivr = IvrScript(IvrService(app[DATABASE_KEY]), intake_flow(settings))
+        routes[dialplan.IVR_SCRIPT] = AgiRoute(ivr, settings.ivr_budget_s)
+    server = FastAgiServer(routes, settings.agi_host, settings.agi_port)
     await server.start()
     app[AGI_KEY] = server
     yield
@@ -117,6 +123,21 @@ async def _queue_log(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(follower.run(), name="queue-log")
     yield
     await _stop(task)
+
+
+def intake_flow(settings: Settings) -> IntakeFlow:
+    """The IVR flow, timed with the prompts' measured durations when they are known."""
+    durations = PromptDurations()
+    if settings.ivr_durations_path is not None:
+        try:
+            durations = read_durations(settings.ivr_durations_path)
+        except PromptAudioError as exc:
+            logger.warning("IVR prompt durations not loaded (%s): nominal ones used", exc)
+    return IntakeFlow(
+        default_language=Language(settings.ivr_default_language),
+        bound_s=settings.ivr_bound_s,
+        durations=durations,
+    )
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     queue_log_path: Path | None = None
     queue_log_poll_s: float = Field(default=0.5, gt=0)
 
+    # The IVR (issue 3): run after a completed intake, bounded by the dialplan too.
+    ivr_enabled: bool = True
+    ivr_default_language: str = Field(default="ar", pattern="^(ar|fr|zgh|en)$")
+    ivr_bound_s: float = Field(default=10.0, gt=0, le=60)
+    ivr_budget_s: float = Field(default=13.0, gt=0, le=120)
+    ivr_durations_path: Path | None = None
+
     default_region: str = "MA"
     repeat_window_minutes: int = Field(default=10, ge=0)
     rooms: list[Room] = Field(default_factory=lambda: list(DEFAULT_ROOMS))

@@ -19,3 +19,11 @@ INTAKE_SCRIPT = "intake"
 # Custom queue_log events written by the dialplan (QueueLog()).
 QUEUE_LOG_FAILOPEN = "L19FAILOPEN"
 QUEUE_LOG_INTAKE = "L19INTAKE"
+
+# The IVR (FastAGI script `ivr`, run after a completed intake; skipped on fail-open).
+IVR_SCRIPT = "ivr"
+KEY = "L19_KEY"  # Read() stores the caller's key here
+LANGUAGE = "L19_LANG"
+SILENT = "L19_SILENT"
+IVR_DONE = "L19_IVR_DONE"  # set last, only by a completed IVR
+QUEUE_LOG_IVR = "L19IVR"

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 from gateway.asterisk.agi_env import AgiEnvironment, AgiEnvironmentError, AgiEnvironmentReader
 from gateway.asterisk.agi_protocol import (
@@ -24,6 +25,8 @@ from gateway.asterisk.agi_protocol import (
 logger = logging.getLogger(__name__)
 
 STREAM_LIMIT = 8192
+# Asterisk sends the environment at once; a peer that does not is not Asterisk.
+ENVIRONMENT_BUDGET_S = 1.0
 
 
 class ChannelHungUp(Exception):
@@ -55,11 +58,25 @@ class AgiSession:
     async def get_full_variable(self, expression: str) -> str | None:
         return (await self.command("GET FULL VARIABLE", expression)).value
 
+    async def get_variable(self, name: str) -> str | None:
+        return (await self.command("GET VARIABLE", name)).value
+
     async def set_variable(self, name: str, value: str) -> None:
         await self.command("SET VARIABLE", name, value)
 
+    async def execute(self, application: str, options: str) -> AgiResponse:
+        return await self.command("EXEC", application, options)
+
 
 AgiHandler = Callable[[AgiSession], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class AgiRoute:
+    """A FastAGI script and how long one run of it may take (the environment read included)."""
+
+    handler: AgiHandler
+    budget_s: float
 
 
 async def read_environment(reader: asyncio.StreamReader) -> AgiEnvironment:
@@ -71,13 +88,11 @@ async def read_environment(reader: asyncio.StreamReader) -> AgiEnvironment:
 
 
 class FastAgiServer:
-    def __init__(
-        self, routes: Mapping[str, AgiHandler], host: str, port: int, budget_s: float
-    ) -> None:
+    def __init__(self, routes: Mapping[str, AgiRoute], host: str, port: int) -> None:
         self._routes = dict(routes)
         self._host = host
         self._port = port
-        self._budget = budget_s
+        self._longest = max((route.budget_s for route in routes.values()), default=1.0)
         self._server: asyncio.Server | None = None
         self._active: set[asyncio.Task[None]] = set()
 
@@ -97,7 +112,7 @@ class FastAgiServer:
             self._server.close()
             await self._server.wait_closed()
         if self._active:  # let calls in progress finish within their budget
-            await asyncio.wait(self._active, timeout=self._budget)
+            await asyncio.wait(self._active, timeout=self._longest)
         logger.info("FastAGI stopped")
 
     async def _on_connection(
@@ -106,30 +121,32 @@ class FastAgiServer:
         task = asyncio.current_task()
         assert task is not None
         self._active.add(task)
-        uniqueid = "?"
+        uniqueid, script, budget = "?", "?", ENVIRONMENT_BUDGET_S
+        loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout(self._budget):
+            async with asyncio.timeout(budget) as deadline:
                 env = await read_environment(reader)
-                uniqueid = env.uniqueid or "?"
-                handler = self._routes.get(env.network_script or "")
-                if handler is None:
+                uniqueid, script = env.uniqueid or "?", env.network_script or ""
+                route = self._routes.get(script)
+                if route is None:
                     logger.warning(
-                        "AGI script %r unknown (call %s): left to the dialplan",
-                        env.network_script,
-                        uniqueid,
+                        "AGI script %r unknown (call %s): left to the dialplan", script, uniqueid
                     )
                     return
-                await handler(AgiSession(reader, writer, env))
+                budget = route.budget_s
+                deadline.reschedule(loop.time() + budget)
+                await route.handler(AgiSession(reader, writer, env))
         except TimeoutError:
-            logger.error("AGI call %s over its %.1fs budget: fail-open", uniqueid, self._budget)
+            logger.error("AGI %s of call %s over its %.1fs budget: the dialplan goes on",
+                         script, uniqueid, budget)  # fmt: skip
         except ChannelHungUp:
-            logger.info("AGI call %s: caller hung up during intake", uniqueid)
+            logger.info("AGI %s of call %s: the caller hung up", script, uniqueid)
         except (AgiProtocolError, AgiEnvironmentError, ValueError) as exc:
-            logger.warning("AGI call %s: bad protocol input (%s): fail-open", uniqueid, exc)
+            logger.warning("AGI %s of call %s: bad protocol input (%s)", script, uniqueid, exc)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
-            logger.warning("AGI call %s: connection lost (%r): fail-open", uniqueid, exc)
+            logger.warning("AGI %s of call %s: connection lost (%r)", script, uniqueid, exc)
         except Exception:
-            logger.exception("AGI call %s: intake crashed: fail-open", uniqueid)
+            logger.exception("AGI %s of call %s crashed: the dialplan goes on", script, uniqueid)
         finally:
             self._active.discard(task)
             writer.close()

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 _ASTERISK_ID = re.compile(r"^[0-9A-Za-z._-]{1,64}$")
 
 
-def _checked_id(value: str | None, what: str) -> str:
+def checked_id(value: str | None, what: str) -> str:
     if value is None or not _ASTERISK_ID.match(value):
         raise AgiProtocolError(f"{what} is not an Asterisk id: {value!r}")
     return value
@@ -28,7 +28,7 @@ class IntakeScript:
 
     async def __call__(self, session: AgiSession) -> None:
         env = session.env
-        uniqueid = _checked_id(env.uniqueid, "agi_uniqueid")
+        uniqueid = checked_id(env.uniqueid, "agi_uniqueid")
         if not env.complete:
             raise AgiProtocolError(f"incomplete AGI environment: {env.anomalies}")
         if env.tampered or env.anomalies:
@@ -45,7 +45,7 @@ class IntakeScript:
         result = await self._intake.take_call(
             IntakeRequest(
                 external_id=uniqueid,
-                linkedid=_checked_id(linkedid, "linkedid") if linkedid else None,
+                linkedid=checked_id(linkedid, "linkedid") if linkedid else None,
                 channel=env.channel,
                 trunk=trunk or None,
                 carrier=carrier or None,

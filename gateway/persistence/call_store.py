@@ -25,7 +25,8 @@ incidents = cast(Table, IncidentRow.__table__)
 cursors = cast(Table, CursorRow.__table__)
 
 CALL_COLUMNS = (
-    calls.c.id, calls.c.intake, calls.c.status, calls.c.room, calls.c.priority,
+    calls.c.id,
+    calls.c.external_id, calls.c.intake, calls.c.status, calls.c.room, calls.c.priority,
     calls.c.priority_reasons, calls.c.received_at, calls.c.answered_at, calls.c.ended_at,
 )  # fmt: skip
 
@@ -140,3 +141,11 @@ def save_cursor(conn: Connection, name: str, position: int, fingerprint: str) ->
         set_={"position": position, "fingerprint": fingerprint, "updated_at": now},
     )
     conn.execute(statement)
+
+
+def update_incident_priority(conn: Connection, call_id: str, priority: int) -> None:
+    conn.execute(
+        update(incidents)
+        .where(incidents.c.call_id == call_id)
+        .values(priority=priority, updated_at=datetime.now(UTC))
+    )

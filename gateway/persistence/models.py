@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -56,6 +57,9 @@ class CallRow(Base):
     repeat_count_24h: Mapped[int] = mapped_column(Integer, default=0)
 
     room: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(8))
+    silent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    no_input: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     priority: Mapped[int] = mapped_column(Integer, default=0)
     priority_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16))

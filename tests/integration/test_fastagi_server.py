@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.asterisk import dialplan
-from gateway.asterisk.fastagi import FastAgiServer
+from gateway.asterisk.fastagi import AgiRoute, FastAgiServer
 from gateway.asterisk.intake import IntakeScript
 from gateway.persistence.db import Database
 from gateway.persistence.models import CallRow
@@ -51,8 +51,8 @@ def environment(uniqueid: str, script: str = "intake", name: bytes = b"Amina") -
 
 @pytest.fixture
 async def server(database: Database) -> AsyncIterator[FastAgiServer]:
-    routes = {dialplan.INTAKE_SCRIPT: IntakeScript(IntakeService(database, Settings()))}
-    agi = FastAgiServer(routes, "127.0.0.1", 0, budget_s=1.0)
+    intake = IntakeScript(IntakeService(database, Settings()))
+    agi = FastAgiServer({dialplan.INTAKE_SCRIPT: AgiRoute(intake, 1.0)}, "127.0.0.1", 0)
     await agi.start()
     yield agi
     await agi.close()

@@ -1,0 +1,69 @@
+"""What the IVR learnt, recorded on the call: language, silent caller, and the priority it
+raises. Shared by the FastAGI and the Twilio channels."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection
+
+from dispatch_core.calls import PriorityDecision, TimelineKind, raise_priority
+from gateway.persistence import call_store as store
+from gateway.persistence.db import Database
+from ivr.flow import Outcome
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IvrResult:
+    priority: int
+    reasons: tuple[str, ...]
+
+
+class UnknownCall(LookupError):
+    pass
+
+
+class IvrService:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def record_outcome(self, source: str, external_id: str, outcome: Outcome) -> IvrResult:
+        result = await self._db.write(lambda conn: self._record(conn, source, external_id, outcome))
+        logger.info(
+            "call %s: IVR language=%s silent=%s no_input=%s priority=%d",
+            external_id, outcome.language.value, outcome.silent, outcome.no_input,
+            result.priority,
+        )  # fmt: skip
+        return result
+
+    def _record(
+        self, conn: Connection, source: str, external_id: str, outcome: Outcome
+    ) -> IvrResult:
+        call = store.find_call(conn, source, external_id)
+        if call is None:
+            raise UnknownCall(f"no {source} call {external_id}")
+        current = PriorityDecision(call.priority, tuple(call.priority_reasons or ()))
+        decision = raise_priority(
+            current, silent=outcome.silent, extra_reasons=outcome.priority_reasons
+        )
+        details = {
+            "language": outcome.language.value, "language_chosen": outcome.language_chosen,
+            "silent": outcome.silent, "no_input": outcome.no_input, "keys": outcome.keys,
+            "elapsed_s": round(outcome.elapsed_s, 2), "priority": decision.priority,
+        }  # fmt: skip
+        if store.add_event(conn, {
+            "call_id": call.id, "kind": TimelineKind.IVR_COMPLETED.value,
+            "at": datetime.now(UTC), "source": source, "dedupe_key": "ivr",
+            "details": details,
+        }):  # fmt: skip
+            store.update_call(conn, call.id, {
+                "language": outcome.language.value, "silent": outcome.silent,
+                "no_input": outcome.no_input, "priority": decision.priority,
+                "priority_reasons": list(decision.reasons), "updated_at": datetime.now(UTC),
+            })  # fmt: skip
+            store.update_incident_priority(conn, call.id, decision.priority)
+        return IvrResult(decision.priority, decision.reasons)
