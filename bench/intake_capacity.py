@@ -1,7 +1,7 @@
 """Intake capacity: the highest zero-failure call rate without and with the gateway's intake.
 
     sudo python -m bench.intake_capacity [--quick] [--rates 25,50,100] [--step-seconds 10]
-                                         [--write docs/benchmarks.md]
+                                         [--profile] [--write docs/benchmarks.md]
 
 In one run, on a sandbox of its own (never the default one other people test against):
 a sipp step ramp to `bench-bare` (Answer, Wait(1), Hangup), then the same ramp to
@@ -9,7 +9,10 @@ a sipp step ramp to `bench-bare` (Answer, Wait(1), Hangup), then the same ramp t
 fresh SQLite file database. Each ramp stops at its first unclean step. Printed (and with
 --write, put in the "Intake capacity" section of docs/benchmarks.md): the per-step figures,
 the ratio of the highest clean rates, the latencies at the highest rate both passed, the
-share of calls whose intake completed, the gateway's CPU time per call and its peak RSS.
+share of calls whose intake completed, the CPU time per call of Asterisk and of the
+gateway, the gateway's peak RSS, and with --profile where the gateway's CPU went (py-spy).
+The sandbox lives in $LINE19_BENCH_SANDBOX_DIR (default /var/lib/line19/bench-sandbox) and
+is stopped at the end, also on error; sipp files, gateway log and database stay in /tmp.
 """
 
 from __future__ import annotations
@@ -161,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     gateway: GatewayProcess | None = None
     profiler: Profiler | None = None
     try:
+        asterisk_code = probes.code_fingerprint(REPO)  # what up() renders the configs from
         sandbox.up(PARAMS)
         run_facts = facts(sandbox, command, seconds)
         log(f"bench-bare ramp {rates}, {seconds:g} s steps")
@@ -172,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             sandbox.secrets().ami_secret, sandbox.queue_log_path(),
         )  # fmt: skip
         run_facts.revision = probes.git_revision(REPO)  # the code the gateway loads now
+        if probes.code_fingerprint(REPO) != asterisk_code:
+            run_facts.revision += " (the tree changed after Asterisk's configs were installed)"
         gateway.start()
         log(f"bench-intake ramp, gateway pid {gateway.pid}, database {gateway.database}")
         if args.profile:
@@ -179,8 +185,6 @@ def main(argv: list[str] | None = None) -> int:
         intake = ramp(sandbox, "bench-intake", rates, seconds, work, gateway)
         peak_rss = probes.status_kib(gateway.pid, "VmHWM")
         run_facts.load_after = probes.load_average()
-        if probes.git_revision(REPO) != run_facts.revision:
-            run_facts.revision += f" (the tree changed during the run: {probes.git_revision(REPO)})"
     finally:
         if profiler is not None:
             profiler.stop()
@@ -190,8 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarize(bare, intake, rates, peak_rss)
     section = markdown(run_facts, summary, bare, intake, profiler.output if profiler else None)
     print(section)
-    for name, value, goal in summary_rows(summary):
-        log(f"{name:48} {value}{f'   (goal {goal})' if goal else ''}")
+    rows = summary_rows(summary)
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, goal in rows:
+        log(f"{name:{width}}  {value}{f'   (goal {goal})' if goal else ''}")
     if args.write:
         write_section(args.write, section)
         log(f"wrote the section into {args.write}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -109,6 +110,19 @@ def file_size(path: Path) -> int:
         return 0
 
 
+MEASURED_CODE = ("gateway", "dispatch_core", "asterisk_configs")
+
+
+def code_fingerprint(repo: Path) -> str:
+    """A digest of the code the gateway and Asterisk run: to notice a change mid-run."""
+    digest = hashlib.sha256()
+    for top in MEASURED_CODE:
+        for path in sorted((repo / top).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".conf"):
+                digest.update(str(path.relative_to(repo)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def git_revision(repo: Path) -> str:
     """The commit measured, and the uncommitted files that change what runs (if any)."""
 
@@ -119,6 +133,6 @@ def git_revision(repo: Path) -> str:
         return result.stdout.rstrip()
 
     commit = git("rev-parse", "--short", "HEAD").strip() or "unknown"
-    changed = git("status", "--porcelain", "--", "gateway", "dispatch_core", "asterisk_configs")
-    files = [line[3:] for line in changed.splitlines() if line.endswith(".py") or ".conf" in line]
+    changed = git("status", "--porcelain", "--", *MEASURED_CODE)
+    files = [line[3:] for line in changed.splitlines() if line.endswith((".py", ".conf"))]
     return f"{commit} with uncommitted changes to {', '.join(files)}" if files else commit

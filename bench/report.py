@@ -65,6 +65,15 @@ class Step:
         return seconds / self.wall_s if self.wall_s else 0.0
 
     @property
+    def asterisk_ms_per_call(self) -> float:
+        return 1000 * self.asterisk_cpu_s / self.sipp.successful if self.sipp.successful else 0.0
+
+    @property
+    def all_ms_per_call(self) -> float:
+        spent = self.asterisk_cpu_s + self.gateway_cpu_s + self.sipp_cpu_s
+        return 1000 * spent / self.sipp.successful if self.sipp.successful else 0.0
+
+    @property
     def gateway_ms_per_call(self) -> float | None:
         return 1000 * self.gateway_cpu_s / self.completed if self.completed else None
 
@@ -171,6 +180,14 @@ def summary_rows(s: Summary) -> list[tuple[str, str, str]]:
         step = s.intake_at
         share = f"{100 * step.completed_share:.1f} % ({step.completed}/{step.sipp.successful})"
         rows.append((f"calls whose intake completed {at}", share, "100 %"))
+    if s.bare_at is not None and s.intake_at is not None:
+        bare_ms = s.bare_at.asterisk_ms_per_call
+        intake_ms = s.intake_at.asterisk_ms_per_call
+        value = f"{bare_ms:.2f} / {intake_ms:.2f} ms (intake adds {intake_ms - bare_ms:+.2f} ms)"
+        rows.append((f"Asterisk CPU per call {at}, bare / intake", value, ""))
+        bare_all, intake_all = s.bare_at.all_ms_per_call, s.intake_at.all_ms_per_call
+        value = f"{bare_all:.2f} / {intake_all:.2f} ms (ratio {bare_all / intake_all:.2f})"
+        rows.append((f"CPU per call of Asterisk + gateway + sipp {at}, bare / intake", value, ""))
     cpu = s.gateway_ms_per_call
     cpu_text = "–" if cpu is None else f"{cpu:.2f} ms{_goal(cpu <= CPU_GOAL_MS)}"
     rows.append(("gateway CPU per call (clean intake steps)", cpu_text, f"≤ {CPU_GOAL_MS} ms"))

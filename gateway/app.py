@@ -34,6 +34,7 @@ from gateway.services.intake import IntakeService
 from gateway.services.ivr import IvrService
 from gateway.services.timeline import TimelineService
 from gateway.settings import Settings
+from gateway.twilio import setup_twilio
 from ivr.catalog import Language, PromptDurations
 from ivr.flow import IntakeFlow
 from ivr.prompt_audio import PromptAudioError, read_durations
@@ -145,4 +146,5 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS_KEY] = settings
     app.cleanup_ctx.extend([_database, _fastagi, _ami, _queue_log])
     app.add_routes(routes)
+    setup_twilio(app)
     return app

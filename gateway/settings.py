@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -14,6 +16,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 from sqlalchemy.engine import make_url
+
+from ivr.catalog import Language
 
 CONFIG_ENV = "LINE19_CONFIG"
 
@@ -70,6 +74,45 @@ class Settings(BaseSettings):
     fallback_room: str = "rabat"
 
     log_level: str = "INFO"
+
+    # Twilio (docs/twilio.md). Without an auth token and a public base URL, every /twilio/
+    # request is refused with 403: the routes never run unauthenticated.
+    # The scheme://host[:port][/prefix] Twilio requests: signatures are checked against this
+    # URL + the path and query the gateway receives (not the URL behind the proxy).
+    public_base_url: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    # Signs the IVR state carried in Twilio's action URLs; derived from the auth token if unset.
+    state_secret: SecretStr | None = None
+    # The Asterisk entry for calls from Twilio (sip:19@pbx.example.org); unset: <Enqueue>.
+    twilio_sip_uri: str | None = None
+    twilio_default_room: str | None = None  # unset: fallback_room
+    twilio_default_language: Language = Language.AR
+    twilio_ivr_bound_s: float = Field(default=10.0, gt=0, le=60)
+    # One webhook round trip per IVR step (docs/ivr.md); FastAGI's is 0.1 s.
+    twilio_step_overhead_s: float = Field(default=0.5, ge=0, le=5)
+    # The generated prompts (python -m ivr.prompt_audio DIR), served to Twilio over HTTP.
+    prompts_dir: Path = Path("var/prompts")
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = urlsplit(value)
+        if url.scheme not in {"http", "https"} or not url.hostname or url.port == 0:
+            raise ValueError("public_base_url must be an http(s) URL with a host")
+        if url.query or url.fragment or value.endswith("?") or value.endswith("#"):
+            raise ValueError("public_base_url takes no query string and no fragment")
+        return value.rstrip("/")
+
+    @field_validator("twilio_sip_uri")
+    @classmethod
+    def _sip_uri(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"sips?:[^\s?<>&\"]+@[^\s?<>&\"]+", value):
+            raise ValueError("twilio_sip_uri must be sip:user@host, without ?headers")
+        return value
 
     @field_validator("database_url")
     @classmethod

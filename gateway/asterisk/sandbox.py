@@ -8,6 +8,8 @@ always outside the repository because /proc gets mounted inside the root):
     STATE/params.json     the SandboxParams the configs were last rendered with
     STATE/asterisk.pid    the running Asterisk (checked against /proc before use)
     STATE/console.log     Asterisk's console output
+    STATE/prompts/        the IVR prompts as rendered (copied into ROOT's sounds folders)
+                          and their durations.json, which the gateway reads
     ${XDG_CACHE_HOME:-~/.cache}/line19/asterisk-sandbox-<key>.tar.gz   the built root
 
 Only the first `build()` downloads (debootstrap, about a minute); later ones find the tarball.
@@ -59,6 +61,7 @@ from gateway.asterisk.sandbox_host import (
     write_hosts,
     write_private,
 )
+from gateway.asterisk.sandbox_prompts import DURATIONS_FILE, generate_prompts, install_prompts
 
 __all__ = [
     "CONFIG_DIR",
@@ -148,6 +151,14 @@ class Sandbox:
         return self.root / "var/log/asterisk/queue_log"
 
     @property
+    def prompts_dir(self) -> Path:
+        return self.state_dir / "prompts"
+
+    def prompt_durations_path(self) -> Path:
+        """The measured durations of the installed prompts (the gateway's ivr_durations_path)."""
+        return self.prompts_dir / DURATIONS_FILE
+
+    @property
     def _stamp(self) -> Path:
         return self.root / ".line19-sandbox-key"
 
@@ -195,7 +206,8 @@ class Sandbox:
         return current
 
     def install_configs(self, params: SandboxParams) -> None:
-        """Replace ROOT/etc/asterisk with our rendered configs (root:asterisk, 0640)."""
+        """Replace ROOT/etc/asterisk with our rendered configs (root:asterisk, 0640), and
+        install the IVR prompts (`install_prompts`)."""
         rendered = render_configs(params, self.secrets(), self.config_dir)
         etc = self.root / "etc/asterisk"
         if not (self.root / "usr/sbin/asterisk").exists():
@@ -209,10 +221,19 @@ class Sandbox:
             path.write_text(text)
             os.chown(path, 0, gid)
             path.chmod(0o640)
+        logger.info("installed %d config files into %s", len(rendered), etc)
+        self.install_prompts()
         (self.state_dir / "params.json").write_text(
             json.dumps(dataclasses.asdict(params), indent=2) + "\n"
         )
-        logger.info("installed %d config files into %s", len(rendered), etc)
+
+    def install_prompts(self) -> None:
+        """Render the IVR prompts into STATE/prompts (espeak-ng, sox) and copy them into
+        ROOT/usr/share/asterisk/sounds/<lang>/; STATE/prompts/durations.json describes them."""
+        if not (self.root / "usr/sbin/asterisk").exists():
+            raise SandboxError(f"no Asterisk in {self.root}: run up (or build) first")
+        generate_prompts(self.prompts_dir)
+        install_prompts(self.root, self.prompts_dir)
 
     def installed_params(self) -> SandboxParams | None:
         path = self.state_dir / "params.json"

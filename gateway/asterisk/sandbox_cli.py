@@ -82,6 +82,14 @@ def build() -> None:
     help="Seconds the intake may take before the call is queued anyway.",
 )
 @click.option(
+    "--ivr-timeout",
+    "ivr_timeout_s",
+    type=int,
+    default=_DEFAULTS.ivr_timeout_s,
+    show_default=True,
+    help="Seconds the IVR may take (after the intake) before the call is queued anyway.",
+)
+@click.option(
     "--bench/--no-bench",
     default=False,
     show_default=True,
@@ -92,7 +100,7 @@ def build() -> None:
     "gateway_config",
     type=click.Path(path_type=Path, dir_okay=False),
     help="After a successful up, write the gateway's TOML config for this sandbox to this file "
-    "(0600; AGI, AMI and queue_log keys are rewritten, other keys kept).",
+    "(0600; AGI, AMI, queue_log and ivr_durations_path are rewritten, other keys kept).",
 )
 @_sandbox_errors
 def up(gateway_config: Path | None, **options: Any) -> None:
@@ -101,8 +109,11 @@ def up(gateway_config: Path | None, **options: Any) -> None:
     params = SandboxParams(**options)
     sandbox.up(params)
     click.echo(f"Asterisk is up; queue_log: {sandbox.queue_log_path()}")
+    click.echo(f"IVR prompt durations: {sandbox.prompt_durations_path()}")
     if gateway_config is not None:
-        values = gateway_config_values(params, sandbox.secrets(), sandbox.queue_log_path())
+        values = gateway_config_values(
+            params, sandbox.secrets(), sandbox.queue_log_path(), sandbox.prompt_durations_path()
+        )
         write_gateway_config(gateway_config, values)
         click.echo(f"gateway config: {gateway_config}")
 

@@ -38,6 +38,8 @@ class SandboxParams:
     rtp_start: int = 20000
     rtp_end: int = 20999
     intake_timeout_s: int = 4
+    # The dialplan's bound on the IVR (the gateway's own bound, ivr_bound_s, is shorter).
+    ivr_timeout_s: int = 14
     bench: bool = False
 
     @classmethod
@@ -63,6 +65,8 @@ class SandboxParams:
             raise SandboxError(f"empty RTP range {self.rtp_start}-{self.rtp_end}")
         if not 1 <= self.intake_timeout_s <= 60:
             raise SandboxError(f"intake_timeout_s={self.intake_timeout_s} must be 1..60 s")
+        if not 1 <= self.ivr_timeout_s <= 120:
+            raise SandboxError(f"ivr_timeout_s={self.ivr_timeout_s} must be 1..120 s")
         if not _SAFE_NAME.fullmatch(self.ami_user):
             raise SandboxError(f"ami_user {self.ami_user!r} must match {_SAFE_NAME.pattern}")
         try:
@@ -99,6 +103,7 @@ def placeholder_values(params: SandboxParams, secrets: SandboxSecrets) -> dict[s
         "RTP_START": str(params.rtp_start),
         "RTP_END": str(params.rtp_end),
         "INTAKE_TIMEOUT": str(params.intake_timeout_s),
+        "IVR_TIMEOUT": str(params.ivr_timeout_s),
         "BENCH_INCLUDE": "include => bench" if params.bench else "; bench context off",
     }
     for name, password in secrets.operators.items():

@@ -16,11 +16,24 @@ from pathlib import Path
 from gateway.asterisk.sandbox_config import SandboxError, SandboxParams, SandboxSecrets
 from gateway.asterisk.sandbox_host import write_private
 
-OWNED = ("agi_host", "agi_port", "ami_port", "ami_user", "ami_secret", "queue_log_path")
+OWNED = (
+    "agi_host",
+    "agi_port",
+    "ami_port",
+    "ami_user",
+    "ami_secret",
+    "queue_log_path",
+    "ivr_durations_path",
+)
 # Relative to the folder the gateway runs in (the repository for `make run`).
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/line19.db"
 HEADER = (
     "# Written by `line19 asterisk up --write-gateway-config`: on each `up` it rewrites the",
+    "# AGI, AMI, queue_log and IVR prompt keys below (and adds database_url if missing); other",
+    "# lines stay.",
+)
+# Header lines of earlier versions, replaced by HEADER.
+_OLD_HEADER = (
     "# AGI, AMI and queue_log keys below (and adds database_url if missing); other lines stay.",
 )
 _TABLE = re.compile(r"\s*\[")
@@ -30,9 +43,10 @@ Value = str | int
 
 
 def gateway_config_values(
-    params: SandboxParams, secrets: SandboxSecrets, queue_log: Path
+    params: SandboxParams, secrets: SandboxSecrets, queue_log: Path, ivr_durations: Path
 ) -> dict[str, Value]:
-    """What the gateway needs to reach this sandbox, plus the default database."""
+    """What the gateway needs to reach this sandbox and to time the prompts installed in
+    it, plus the default database."""
     return {
         "agi_host": params.agi_host,
         "agi_port": params.agi_port,
@@ -40,6 +54,7 @@ def gateway_config_values(
         "ami_user": params.ami_user,
         "ami_secret": secrets.ami_secret,
         "queue_log_path": str(queue_log),
+        "ivr_durations_path": str(ivr_durations),
         "database_url": DEFAULT_DATABASE_URL,
     }
 
@@ -68,7 +83,8 @@ def merge_gateway_config(existing: str, values: Mapping[str, Value], source: str
     for line in existing.splitlines():
         top_level = top_level and not _TABLE.match(line)
         key = _KEY.match(line)
-        if top_level and (line in HEADER or (key is not None and key.group(1) in ours)):
+        ours_line = line in HEADER or line in _OLD_HEADER or (key is not None and key[1] in ours)
+        if top_level and ours_line:
             continue
         kept.append(line)
     while kept and not kept[0].strip():

@@ -66,6 +66,13 @@ def _clip(value: str | None) -> str | None:
     return None if value is None else value[:MAX_TEXT]
 
 
+def _event_source(request: IntakeRequest) -> str:
+    """Where the first timeline entry came from: the AGI, the queue_log replay, or Twilio."""
+    if request.source != "asterisk":
+        return request.source
+    return "queue_log" if request.outcome is IntakeOutcome.FAILED_OPEN else "agi"
+
+
 def caller_columns(caller: CallerNumber) -> dict[str, Any]:
     return {
         "caller_raw": _clip(caller.raw),
@@ -174,7 +181,7 @@ class IntakeService:
         kind = TimelineKind.FAILED_OPEN if failed_open else TimelineKind.RECEIVED
         store.add_event(conn, {
             "call_id": call_id, "kind": kind.value, "at": request.received_at,
-            "source": "queue_log" if failed_open else "agi", "dedupe_key": kind.value,
+            "source": _event_source(request), "dedupe_key": kind.value,
             "details": {"trunk": request.trunk, "room": room, "priority": priority},
         })  # fmt: skip
         now = datetime.now(UTC)

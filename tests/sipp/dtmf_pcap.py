@@ -12,7 +12,8 @@ that grows by one per packet, one 8 kHz clock, and a packet every 20 ms from the
 
 - PCMU silence (payload type 0, 160 bytes) between events, unless `--no-audio`, so that the
   stream is continuous (Asterisk's strict RTP learns the source from it before the first
-  digit, and `Answer()` stops waiting for media at once);
+  digit, and `Answer()` stops waiting for media at once). Without it, sipp sends the first
+  digit at once: the times then count from the first digit;
 - each digit as telephone-event (payload type 101, RFC 4733 section 2.3): a packet every 20 ms
   for `--event-ms` (160 ms), all with the event's start timestamp, the marker bit on the
   first, the duration growing by 160; the last one has the E bit and is sent three times
@@ -265,7 +266,8 @@ def write_pcap(path: Path | str, packets: Sequence[RtpPacket]) -> None:
 
 
 def read_pcap(path: Path | str) -> list[RtpPacket]:
-    """The RTP packets of a pcap file written by `write_pcap` (Ethernet, IPv4, UDP)."""
+    """The RTP packets of a pcap file written by `write_pcap` (Ethernet, IPv4, UDP), their
+    times counted from the first packet, as sipp plays them."""
     data = Path(path).read_bytes()
     magic, _major, _minor, _zone, _figs, _snap, link = _PCAP_HEADER.unpack_from(data)
     if magic != PCAP_MAGIC or link != LINKTYPE_ETHERNET:

@@ -28,7 +28,9 @@ from gateway.asterisk.sandbox_gateway_config import (
     write_gateway_config,
 )
 from gateway.asterisk.sandbox_host import asterisk_id
+from gateway.asterisk.sandbox_prompts import install_prompts, resolve_in_root
 from gateway.settings import load_settings
+from ivr.catalog import Language, Prompt, PromptName
 
 Section = tuple[str, dict[str, list[str]]]
 
@@ -98,7 +100,11 @@ def test_params_are_rendered(secrets: SandboxSecrets) -> None:
     assert "bind = 127.0.0.1:5070" in out["pjsip.conf"]
     assert "port = 5039" in out["manager.conf"]
     assert "AGI(agi://127.0.0.5:4600/intake)" in out["extensions.conf"]
+    assert "AGI(agi://127.0.0.5:4600/ivr)" in out["extensions.conf"]
     assert "Set(TIMEOUT(absolute)=7)" in out["extensions.conf"]
+    assert "Set(TIMEOUT(absolute)=14)" in out["extensions.conf"]
+    ivr = render_configs(SandboxParams(ivr_timeout_s=9), secrets)["extensions.conf"]
+    assert "Set(TIMEOUT(absolute)=9)" in ivr and "Set(TIMEOUT(absolute)=14)" not in ivr
     assert "rtpstart = 30000" in out["rtp.conf"] and "rtpend = 30100" in out["rtp.conf"]
 
 
@@ -191,10 +197,105 @@ def test_modules_are_an_explicit_list(rendered: dict[str, str]) -> None:
 
 def test_the_dialplan_uses_the_names_the_gateway_uses(rendered: dict[str, str]) -> None:
     text = rendered["extensions.conf"]
-    for variable in (dialplan.TRUNK, dialplan.ROOM, dialplan.PRIORITY, dialplan.INCIDENT):
+    for variable in (
+        dialplan.TRUNK,
+        dialplan.ROOM,
+        dialplan.PRIORITY,
+        dialplan.INCIDENT,
+        dialplan.LANGUAGE,
+        dialplan.SILENT,
+        dialplan.IVR_DONE,
+    ):
         assert f"${{{variable}}}" in text
-    assert f"/{dialplan.INTAKE_SCRIPT})" in text
+    assert f"/{dialplan.INTAKE_SCRIPT})" in text and f"/{dialplan.IVR_SCRIPT})" in text
     assert f",{dialplan.QUEUE_LOG_FAILOPEN}," in text and f",{dialplan.QUEUE_LOG_INTAKE}," in text
+    assert f",{dialplan.QUEUE_LOG_IVR}," in text
+
+
+def dialplan_steps(text: str, context: str, exten: str) -> list[tuple[str, str]]:
+    """[(label, application with arguments)] of one extension, in priority order."""
+    steps: list[tuple[str, str]] = []
+    current = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(";"):
+            continue
+        header = re.fullmatch(r"\[([^\]]+)\]", line)
+        if header or (steps and line.startswith("exten =>")):
+            if steps:
+                break
+            current = header.group(1) if header else current
+            continue
+        first = re.fullmatch(rf"exten => {re.escape(exten)},1,(.*)", line)
+        following = re.fullmatch(r"same => n(?:\((\w+)\))?,(.*)", line)
+        if current == context and first:
+            steps = [("", first.group(1))]
+        elif steps and following:
+            steps.append((following.group(1) or "", following.group(2)))
+    return steps
+
+
+def step_index(steps: list[tuple[str, str]], start: str) -> int:
+    found = [n for n, (_, app) in enumerate(steps) if app.startswith(start)]
+    assert len(found) == 1, f"{start!r}: {found}"
+    return found[0]
+
+
+def test_the_ivr_runs_only_after_a_completed_intake(rendered: dict[str, str]) -> None:
+    steps = dialplan_steps(rendered["extensions.conf"], "from-carriers", "19")
+    intake = step_index(steps, "Gosub(l19-intake,s,1)")
+    skip = step_index(steps, 'GotoIf($["${L19_INCIDENT}" = ""]?queue)')
+    ivr = step_index(steps, "Gosub(l19-ivr,s,1)")
+    queue_label = [n for n, (label, _) in enumerate(steps) if label == "queue"]
+    assert intake < skip < ivr and queue_label == [ivr + 1]
+    assert step_index(steps, "Set(QUEUE_PRIO=${L19_PRIO})") < step_index(steps, "Queue(")
+
+
+def test_the_ivr_is_bounded_and_keeps_the_intake_priority_unless_it_completed(
+    rendered: dict[str, str],
+) -> None:
+    text = rendered["extensions.conf"]
+    steps = dialplan_steps(text, "l19-ivr", "s")
+    labels = {label: n for n, (label, _) in enumerate(steps) if label}
+    saved = step_index(steps, "Set(L19_INTAKE_PRIO=${L19_PRIO})")
+    cleared = step_index(steps, f"Set({dialplan.IVR_DONE}=)")
+    bound = step_index(steps, f"Set(TIMEOUT(absolute)={SandboxParams().ivr_timeout_s})")
+    agi = step_index(steps, f"AGI(agi://127.0.0.1:4573/{dialplan.IVR_SCRIPT})")
+    assert saved < cleared < bound < agi < labels["done"] < labels["incomplete"]
+    check = step_index(steps, f'GotoIf($["${{{dialplan.IVR_DONE}}}" != "1"]?incomplete)')
+    log = step_index(steps, f"QueueLog(${{L19_ROOM}},${{UNIQUEID}},NONE,{dialplan.QUEUE_LOG_IVR},")
+    assert labels["done"] < check < log < labels["incomplete"]
+    assert steps[log][1].endswith(
+        f"${{{dialplan.LANGUAGE}}}|${{{dialplan.SILENT}}}|${{{dialplan.PRIORITY}}})"
+    )
+    between = [app for _, app in steps[check:log]]
+    assert "Set(L19_PRIO=${FILTER(0-9,${L19_PRIO})})" in between
+    assert "Set(L19_LANG=${FILTER(a-z,${L19_LANG})})" in between
+    assert steps[labels["incomplete"] + 1][1] == "Set(L19_PRIO=${L19_INTAKE_PRIO})"
+    timeout = dialplan_steps(text, "l19-ivr", "T")
+    assert timeout[-1][1] == "Goto(s,done)"
+    assert "Set(TIMEOUT(absolute)=0)" in [app for _, app in timeout]
+    for name in (dialplan.KEY, dialplan.LANGUAGE, dialplan.SILENT, dialplan.IVR_DONE):
+        assert name in text.split("[general]")[0], f"{name} is not named in the header"
+
+
+def test_waiting_callers_hear_ringing_and_the_announcement_in_their_language(
+    rendered: dict[str, str],
+) -> None:
+    sections = parse(rendered["queues.conf"])
+    for room in ("rabat", "sale"):
+        options = section(sections, room)
+        announce = Prompt(PromptName.STAY_ON_LINE, Language.FR).asterisk_name.split("/", 1)[1]
+        assert options["periodic-announce"] == [announce]
+        assert 10 <= int(options["periodic-announce-frequency"][0]) <= 30
+        assert options["joinempty"] == ["yes"] and options["leavewhenempty"] == ["no"]
+    queue = dialplan_steps(rendered["extensions.conf"], "from-carriers", "19")
+    assert steps_with(queue, "Queue(") == ["Queue(${L19_ROOM},r)"]
+    assert "res_musiconhold" not in rendered["modules.conf"]  # ringing, not music
+
+
+def steps_with(steps: list[tuple[str, str]], start: str) -> list[str]:
+    return [app for _, app in steps if app.startswith(start)]
 
 
 def test_the_bench_context_is_reachable_only_when_asked(secrets: SandboxSecrets) -> None:
@@ -212,6 +313,8 @@ def test_the_bench_context_is_reachable_only_when_asked(secrets: SandboxSecrets)
         SandboxParams(sip_port=0),
         SandboxParams(rtp_start=2000, rtp_end=1000),
         SandboxParams(intake_timeout_s=0),
+        SandboxParams(ivr_timeout_s=0),
+        SandboxParams(ivr_timeout_s=121),
     ],
 )
 def test_unsafe_params_are_refused(params: SandboxParams, secrets: SandboxSecrets) -> None:
@@ -284,7 +387,12 @@ def test_another_debootstrap_failure_shows_the_end_of_its_output() -> None:
 @pytest.fixture
 def gateway_values(secrets: SandboxSecrets, tmp_path: Path) -> dict[str, str | int]:
     params = SandboxParams(agi_port=4600, ami_port=5039, agi_host="127.0.0.5")
-    return gateway_config_values(params, secrets, tmp_path / "root/var/log/asterisk/queue_log")
+    return gateway_config_values(
+        params,
+        secrets,
+        tmp_path / "root/var/log/asterisk/queue_log",
+        tmp_path / "prompts/durations.json",
+    )
 
 
 @pytest.fixture
@@ -306,6 +414,7 @@ def test_the_gateway_config_is_loaded_by_the_gateway(
     assert settings.ami_secret is not None
     assert settings.ami_secret.get_secret_value() == secrets.ami_secret
     assert settings.queue_log_path == tmp_path / "root/var/log/asterisk/queue_log"
+    assert settings.ivr_durations_path == tmp_path / "prompts/durations.json"
     assert settings.database_url == "sqlite+aiosqlite:///var/line19.db"
 
 
@@ -327,12 +436,23 @@ def test_the_gateway_config_keeps_what_the_sandbox_does_not_own(
     write_gateway_config(path, gateway_values)  # idempotent: no duplicate keys, one header
     text = path.read_text()
     assert text.count("# Written by") == 1 and "# my settings" in text
+    assert text.count("ivr_durations_path") == 1
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     settings = load_settings(path)
     assert settings.database_url == "postgresql+asyncpg://l19@localhost/l19"
     assert (settings.http_port, settings.ami_port, settings.agi_port) == (9000, 5039, 4600)
     assert [room.id for room in settings.rooms] == ["sale"]
     assert settings.fallback_room == "sale"
+
+
+def test_an_older_header_is_replaced(gateway_values: dict[str, str | int]) -> None:
+    old = (
+        "# Written by `line19 asterisk up --write-gateway-config`: on each `up` it rewrites the\n"
+        "# AGI, AMI and queue_log keys below (and adds database_url if missing); other lines "
+        "stay.\nagi_port = 1\n"
+    )
+    text = merge_gateway_config(old, gateway_values)
+    assert text.count("# Written by") == 1 and "AGI, AMI and queue_log keys" not in text
 
 
 def test_gateway_config_strings_are_escaped() -> None:
@@ -359,3 +479,87 @@ def test_asterisk_ids_come_from_the_root(tmp_path: Path) -> None:
     with pytest.raises(SandboxError, match="no asterisk entry"):
         (tmp_path / "etc/passwd").write_text("root:x:0:0::/root:/bin/sh\n")
         asterisk_id(tmp_path, "passwd")
+
+
+# -- the IVR prompts in the root -------------------------------------------------------------
+def fake_prompts(folder: Path, tag: str = "new") -> None:
+    for language in Language:
+        for name in PromptName:
+            path = folder / Prompt(name, language).relative_path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"{tag} {language.value} {name.value}")
+    (folder / "durations.json").write_text("{}")
+
+
+def debian_sounds(root: Path) -> Path:
+    """Debian's layout: sounds/en -> /etc/alternatives/asterisk-prompt-en -> the voice."""
+    sounds = root / "usr/share/asterisk/sounds"
+    voice = sounds / "en_US_f_Allison"
+    voice.mkdir(parents=True)
+    (voice / "queue-thankyou.gsm").write_text("core sound")
+    (sounds / "en").symlink_to("/etc/alternatives/asterisk-prompt-en")
+    (root / "etc/alternatives").mkdir(parents=True)
+    (root / "etc/alternatives/asterisk-prompt-en").symlink_to(
+        "/usr/share/asterisk/sounds/en_US_f_Allison"
+    )
+    return voice
+
+
+def test_prompts_go_to_each_language_folder_inside_the_root(tmp_path: Path) -> None:
+    root, generated = tmp_path / "root", tmp_path / "prompts"
+    voice = debian_sounds(root)
+    fake_prompts(generated)
+    (voice / "line19-retired.wav").write_text("an old prompt")
+    installed = install_prompts(root, generated)
+    assert len(installed) == len(Language) * len(PromptName)
+    sounds = root / "usr/share/asterisk/sounds"
+    for language in Language:
+        folder = voice if language is Language.EN else sounds / language.value
+        for name in PromptName:
+            path = folder / f"line19-{name.value}.wav"
+            assert path.read_text() == f"new {language.value} {name.value}"
+            assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+    assert (sounds / "en").is_symlink()  # the link is kept, the files go where it points
+    assert not (voice / "line19-retired.wav").exists()
+    assert (voice / "queue-thankyou.gsm").read_text() == "core sound"
+    assert not list(sounds.rglob(".*partial"))
+    fake_prompts(generated, "newer")
+    install_prompts(root, generated)
+    assert (sounds / "fr/line19-welcome.wav").read_text() == "newer fr welcome"
+
+
+def test_a_missing_prompt_is_an_error(tmp_path: Path) -> None:
+    root, generated = tmp_path / "root", tmp_path / "prompts"
+    debian_sounds(root)
+    fake_prompts(generated)
+    (generated / "zgh/line19-invalid.wav").unlink()
+    with pytest.raises(SandboxError, match=r"zgh/line19-invalid\.wav"):
+        install_prompts(root, generated)
+
+
+def test_links_are_resolved_inside_the_root(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    debian_sounds(root)
+    sounds = root / "usr/share/asterisk/sounds"
+    assert resolve_in_root(root, "/usr/share/asterisk/sounds/en") == sounds / "en_US_f_Allison"
+    assert resolve_in_root(root, "/usr/share/asterisk/sounds/fr") == sounds / "fr"
+    (sounds / "evil").symlink_to("../../../../../../../../etc")
+    assert resolve_in_root(root, "/usr/share/asterisk/sounds/evil") == root / "etc"
+    (sounds / "loop").symlink_to("loop")
+    with pytest.raises(SandboxError, match="too many symbolic links"):
+        resolve_in_root(root, "/usr/share/asterisk/sounds/loop/x")
+
+
+def test_prompt_durations_are_kept_in_the_state_folder(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path / "sandbox", cache_dir=tmp_path)
+    assert box.prompt_durations_path() == tmp_path / "sandbox/prompts/durations.json"
+
+
+def test_params_saved_before_the_ivr_timeout_existed_still_load(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path / "sandbox", cache_dir=tmp_path)
+    (tmp_path / "sandbox").mkdir()
+    (tmp_path / "sandbox/params.json").write_text('{"sip_port": 5160, "intake_timeout_s": 4}')
+    params = box.installed_params()
+    assert params is not None and params.sip_port == 5160
+    assert params.ivr_timeout_s == SandboxParams().ivr_timeout_s
