@@ -137,7 +137,7 @@ def run_step(
             command = [
                 "sipp", "-sf", str(SCENARIO), "-i", address, "-p", str(free_udp_port(address)),
                 "-mp", str(free_media_port(address)), "-s", extension, "-inf", str(numbers),
-                "-r", str(rate), "-rp", "3000", "-m", str(calls), "-l", "100000",
+                "-r", str(rate), "-rp", "3000", "-m", str(calls), "-l", "10000",
                 "-recv_timeout", str(RECV_TIMEOUT_MS), "-timeout", f"{int(seconds) + 120}s",
                 "-timeout_error", "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "5",
                 "-trace_rtt", "-rtt_freq", "1",

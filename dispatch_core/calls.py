@@ -116,7 +116,5 @@ def raise_priority(
 ) -> PriorityDecision:
     """What the IVR learnt can only move a caller ahead, never back."""
     decision = decide_priority(recent_calls_from_number=0, silent=silent)
-    reasons = current.reasons + tuple(
-        r for r in decision.reasons + extra_reasons if r not in current.reasons
-    )
+    reasons = tuple(dict.fromkeys(current.reasons + decision.reasons + extra_reasons))
     return PriorityDecision(max(current.priority, decision.priority), reasons)

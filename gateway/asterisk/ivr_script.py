@@ -44,7 +44,10 @@ class AgiCallChannel:
         files = "&".join(prompt.asterisk_name for prompt in prompts)
         timeout = max(MIN_READ_TIMEOUT_S, timeout_s)
         await self._session.set_variable(dialplan.KEY, "")
-        await self._session.execute("Read", f"{dialplan.KEY},{files},{max_digits},,1,{timeout:.1f}")
+        # Option e: "#" comes back as a key (by default Read() takes it as the terminator
+        # and the flow would see no key instead of an invalid one).
+        options = f"{dialplan.KEY},{files},{max_digits},e,1,{timeout:.1f}"
+        await self._session.execute("Read", options)
         return await self._session.get_variable(dialplan.KEY) or None
 
     async def set_variable(self, name: str, value: str) -> None:

@@ -38,6 +38,9 @@ class CallOut(BaseModel):
     carrier: str | None
     caller: CallerOut
     room: str | None
+    language: str | None = Field(description="chosen in the IVR, or the trunk's default")
+    silent: bool = Field(description="the caller pressed 5: they cannot speak")
+    no_input: bool = Field(description="the caller pressed nothing in the IVR")
     priority: int
     priority_reasons: list[str]
     status: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from gateway.asterisk.sandbox import Sandbox, SandboxError, SandboxParams
 from tests.conftest import create_pg_database, drop_pg_database
-from tests.e2e.harness import Gateway, Sipp, operator
+from tests.e2e.harness import Gateway, Sipp, operator, wait_for
 
 E2E_AGI_PORT = 4673  # not the default, so that a `make run` gateway does not take the calls
 
@@ -47,7 +48,7 @@ def make_gateway(
         with queue_log.open("r+") as handle:
             handle.truncate(0)
 
-    def factory(backend: str = "sqlite", start: bool = True) -> Gateway:
+    def factory(backend: str = "sqlite", start: bool = True, ivr: bool = False) -> Gateway:
         if backend == "postgres":
             url = create_pg_database()
             databases.append(url)
@@ -60,6 +61,8 @@ def make_gateway(
             ami_secret=sandbox.secrets().ami_secret,
             queue_log=queue_log,
             log_path=log_dir / f"gateway{len(started)}.log",
+            ivr=ivr,
+            ivr_durations=sandbox.prompt_durations_path(),
         )
         started.append(gateway)
         if start:
@@ -80,7 +83,20 @@ def operators(sandbox: Sandbox, log_dir: Path) -> Iterator[Callable[..., list[Si
     running: list[Sipp] = []
 
     def start(names: list[str], hold_ms: int = 3000) -> list[Sipp]:
-        peers = [operator(name, hold_ms, log_dir) for name in names]
+        # The previous test's calls must be over: Asterisk would retransmit their INVITEs
+        # to the new softphones.
+        wait_for(lambda: "0 active calls" in sandbox.rx("core show channels count"), 40, 0.5,
+                 "no call left in Asterisk")  # fmt: skip
+        peers = []
+        for name in names:
+            for attempt in range(10):  # the previous test's sipp may still hold the port
+                peer = operator(name, hold_ms, log_dir, f"{name}-{attempt}")
+                time.sleep(0.3)
+                if peer.process.poll() is None:
+                    break
+            else:
+                raise AssertionError(f"operator {name} could not start:\n{peer.errors()}")
+            peers.append(peer)
         running.extend(peers)
         return peers
 

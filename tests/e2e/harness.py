@@ -63,6 +63,8 @@ class Gateway:
     ami_secret: str
     queue_log: Path
     log_path: Path
+    ivr: bool = False
+    ivr_durations: Path | None = None
     http_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -80,6 +82,10 @@ class Gateway:
             "LINE19_AMI_SECRET": self.ami_secret,
             "LINE19_QUEUE_LOG_PATH": str(self.queue_log),
             "LINE19_QUEUE_LOG_POLL_S": "0.2",
+            "LINE19_IVR_ENABLED": "true" if self.ivr else "false",
+            **(
+                {"LINE19_IVR_DURATIONS_PATH": str(self.ivr_durations)} if self.ivr_durations else {}
+            ),
         }
 
     def start(self, wait_ami: bool = True) -> None:
@@ -198,12 +204,12 @@ def sipp(scenario: str, args: list[str], log_dir: Path, name: str) -> Sipp:
     return Sipp(process, log_dir, name)
 
 
-def operator(name: str, hold_ms: int, log_dir: Path) -> Sipp:
+def operator(name: str, hold_ms: int, log_dir: Path, log_name: str | None = None) -> Sipp:
     return sipp(
         "operator.xml",
         ["-i", OPERATORS[name], "-p", "5060", "-d", str(hold_ms), "-aa", ASTERISK],
         log_dir,
-        name,
+        log_name or name,
     )
 
 
@@ -248,3 +254,51 @@ def free_udp_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def dtmf_caller(
+    source_ip: str,
+    number: str,
+    keys: list[tuple[float, str]],
+    talk_ms: int,
+    log_dir: Path,
+    name: str,
+) -> Sipp:
+    """A caller that sends real RFC 2833 DTMF: `keys` are (seconds after the answer, digit)."""
+    pcap = log_dir / f"{name}.pcap"
+    script = SIPP_DIR / "dtmf_pcap.py"
+    schedule = [f"{at}:{digit}" for at, digit in keys]
+    subprocess.run(
+        [sys.executable, str(script), str(pcap), *schedule, "--duration", str(talk_ms / 1000 + 5)],
+        check=True,
+        capture_output=True,
+    )
+    return sipp(
+        "caller_dtmf.xml",
+        [
+            "-key",
+            "pcap_file",
+            str(pcap),
+            "-i",
+            source_ip,
+            "-p",
+            str(free_udp_port(source_ip)),
+            "-s",
+            "19",
+            "-m",
+            "1",
+            "-d",
+            str(talk_ms),
+            "-key",
+            "cid_num",
+            number,
+            "-key",
+            "cid_name",
+            "Line19 DTMF",
+            "-timeout",
+            "120s",
+            f"{ASTERISK}:5060",
+        ],
+        log_dir,
+        name,
+    )

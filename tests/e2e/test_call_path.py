@@ -25,7 +25,10 @@ def wait_operators_reachable(sandbox: Sandbox, names: list[str]) -> None:
             for name in names
         )
 
-    wait_for(reachable, 30, 0.5, "the operators' contacts to be reachable")
+    try:
+        wait_for(reachable, 30, 0.5, "the operators' contacts to be reachable")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{sandbox.rx('pjsip show contacts')}") from None
 
 
 def finished(call: dict[str, Any]) -> bool:
