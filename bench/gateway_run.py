@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,6 +38,8 @@ class GatewayProcess:
     ami_secret: str
     queue_log: Path
     process: subprocess.Popen[bytes] | None = None
+    # More LINE19_ settings (e.g. LINE19_IVR_ENABLED), applied over the ones above.
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.http_port = free_tcp_port()
@@ -60,6 +62,7 @@ class GatewayProcess:
             LINE19_AMI_SECRET=self.ami_secret,
             LINE19_QUEUE_LOG_PATH=str(self.queue_log),
         )
+        env.update(self.extra_env)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(

@@ -294,10 +294,10 @@ def markdown(
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the section (up to the next `## ` heading) in path, or append it."""
+def write_section(path: Path, section: str, heading: str = SECTION) -> None:
+    """Replace the section `heading` (up to the next `## ` heading) in path, or append it."""
     text = path.read_text() if path.exists() else HEADER
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.M | re.S)
     if pattern.search(text):
         text = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text, count=1)
     else:

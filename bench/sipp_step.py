@@ -15,6 +15,7 @@ import math
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,9 +117,21 @@ def _response_times(path: Path) -> dict[str, list[tuple[float, int]]]:
 
 
 def run_step(
-    work_dir: Path, target: str, extension: str, rate: int, seconds: float, first_number: int
+    work_dir: Path,
+    target: str,
+    extension: str,
+    rate: int,
+    seconds: float,
+    first_number: int,
+    scenario: Path = SCENARIO,
+    extra_args: Sequence[str] = (),
 ) -> StepResult:
-    """Place rate × seconds calls to `extension` at `target` (host:port); wait for them all."""
+    """Place rate × seconds calls to `extension` at `target` (host:port); wait for them all.
+
+    `scenario` (default bench_caller.xml) must take the caller number from the injection
+    file's field0 and time its answer with the rtd `answer` (and `hangup`, if it has one);
+    `extra_args` go to every sipp process (e.g. `-key pcap_file …`, `-d …`).
+    """
     work_dir.mkdir(parents=True, exist_ok=True)
     planned = round(rate * seconds)
     result = StepResult(rate, planned, first_number)
@@ -135,14 +148,14 @@ def run_step(
             number += calls
             stats = work_dir / f"stat_{address}.csv"
             command = [
-                "sipp", "-sf", str(SCENARIO), "-i", address, "-p", str(free_udp_port(address)),
+                "sipp", "-sf", str(scenario), "-i", address, "-p", str(free_udp_port(address)),
                 "-mp", str(free_media_port(address)), "-s", extension, "-inf", str(numbers),
                 "-r", str(rate), "-rp", "3000", "-m", str(calls), "-l", "10000",
                 "-recv_timeout", str(RECV_TIMEOUT_MS), "-timeout", f"{int(seconds) + 120}s",
                 "-timeout_error", "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "5",
                 "-trace_rtt", "-rtt_freq", "1",
                 "-trace_err", "-error_file", str(work_dir / f"errors_{address}.log"),
-                target,
+                *extra_args, target,
             ]  # fmt: skip
             out = (work_dir / f"sipp_{address}.log").open("wb")
             process = subprocess.Popen(
@@ -164,12 +177,18 @@ def run_step(
                     process.wait()
     result.wall_s = time.monotonic() - started
     for process, stats in processes:
-        _collect(result, process, stats, work_dir)
+        _collect(result, process, stats, work_dir, scenario)
     result.judge()
     return result
 
 
-def _collect(result: StepResult, process: subprocess.Popen[bytes], stats: Path, work: Path) -> None:
+def _collect(
+    result: StepResult,
+    process: subprocess.Popen[bytes],
+    stats: Path,
+    work: Path,
+    scenario: Path = SCENARIO,
+) -> None:
     final = _final_stats(stats)
 
     def count(name: str) -> int:
@@ -185,7 +204,7 @@ def _collect(result: StepResult, process: subprocess.Popen[bytes], stats: Path, 
     result.sipp_watchdog += count("WatchdogMajor") + count("WatchdogMinor")
     if process.returncode not in (0, 1):  # 1: some call failed (counted above)
         result.problems.append(f"sipp exited with {process.returncode}")
-    rtt = work / f"{SCENARIO.stem}_{process.pid}_rtt.csv"
+    rtt = work / f"{scenario.stem}_{process.pid}_rtt.csv"
     times = _response_times(rtt) if rtt.exists() else {}
     answers = times.get("answer", [])
     result.answer_ms += [ms for _, ms in answers]

@@ -262,7 +262,10 @@ class AgiEnvironmentReader:
         return all(_is_optional(i) for i in range(self._next, index))
 
     def _clean(self, n: int, key: str, value: str) -> str:
-        kept = "".join(c for c in value if unicodedata.category(c) not in _STRIPPED_CATEGORIES)
+        if value.isprintable():  # the usual case, checked in C
+            kept = value
+        else:
+            kept = "".join(c for c in value if unicodedata.category(c) not in _STRIPPED_CATEGORIES)
         if kept != value:
             self._note(n, f"control characters stripped from {key}")
         if len(kept) > MAX_VALUE_CHARS:

@@ -8,7 +8,9 @@ CARRIER = "L19_CARRIER"
 # parsed answer also proves the AGI stream is in step (see agi_env's docstring).
 TRUSTED_FACTS = "${L19_TRUNK}|${CHANNEL(linkedid)}|${L19_DEFAULT_ROOM}|${L19_CARRIER}"
 
-# Set by the gateway; L19_INCIDENT is set last and only by a completed intake.
+# Set by the gateway in one AGI command, "room:priority:incident", and only by a completed
+# intake; the dialplan cuts it into L19_ROOM, L19_PRIO and L19_INCIDENT (the fail-open test).
+INTAKE_RESULT = "L19_INTAKE"
 ROOM = "L19_ROOM"
 PRIORITY = "L19_PRIO"
 INCIDENT = "L19_INCIDENT"

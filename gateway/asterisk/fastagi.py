@@ -80,11 +80,13 @@ class AgiRoute:
 
 
 async def read_environment(reader: asyncio.StreamReader) -> AgiEnvironment:
+    """Asterisk sends the whole environment at once: read it to its blank line in one go."""
     env_reader = AgiEnvironmentReader()
-    while True:
-        line = await reader.readuntil(b"\n")
-        if env_reader.feed_line(line.rstrip(b"\n")):
-            return env_reader.result()
+    block = await reader.readuntil(b"\n\n")
+    for line in block[:-1].split(b"\n"):
+        if env_reader.feed_line(line):
+            break
+    return env_reader.result()
 
 
 class FastAgiServer:

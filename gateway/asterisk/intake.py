@@ -54,6 +54,5 @@ class IntakeScript:
                 caller_name=None if name in (None, "unknown") else name,
             )
         )
-        await session.set_variable(dialplan.ROOM, result.room)
-        await session.set_variable(dialplan.PRIORITY, str(result.priority))
-        await session.set_variable(dialplan.INCIDENT, result.incident_id)
+        answer = f"{result.room}:{result.priority}:{result.incident_id}"
+        await session.set_variable(dialplan.INTAKE_RESULT, answer)

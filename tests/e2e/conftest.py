@@ -43,6 +43,9 @@ def make_gateway(
     """Start a gateway on a fresh database ("sqlite" or "postgres")."""
     started: list[Gateway] = []
     databases: list[str] = []
+    # The previous test's calls must be over before this test's records start.
+    wait_for(lambda: "0 active calls" in sandbox.rx("core show channels count"), 40, 0.5,
+             "no call left in Asterisk")  # fmt: skip
     queue_log = sandbox.queue_log_path()
     if queue_log.exists():  # this test's calls only (Asterisk appends, O_APPEND)
         with queue_log.open("r+") as handle:

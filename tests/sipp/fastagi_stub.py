@@ -143,11 +143,9 @@ async def serve(args: argparse.Namespace) -> None:
             elif args.mode == "intake":
                 facts = await command(reader, writer, f"GET FULL VARIABLE {FACTS}")
                 print(f"{uniqueid}: facts {facts}", flush=True)
-                await command(reader, writer, f"SET VARIABLE L19_ROOM {args.room}")
-                await command(reader, writer, f"SET VARIABLE L19_PRIO {args.prio}")
-                await asyncio.sleep(args.delay)
-                reply = await command(reader, writer, f"SET VARIABLE L19_INCIDENT INC-{uniqueid}")
-                print(f"{uniqueid}: L19_INCIDENT set: {reply!r}", flush=True)
+                answer = f"{args.room}:{args.prio}:INC-{uniqueid}"
+                reply = await command(reader, writer, f"SET VARIABLE L19_INTAKE {answer}")
+                print(f"{uniqueid}: L19_INTAKE set: {reply!r}", flush=True)
         finally:
             print(f"{uniqueid}: closing", flush=True)
             with contextlib.suppress(ConnectionError):
