@@ -11,7 +11,7 @@ import pytest
 
 from gateway.asterisk.sandbox import Sandbox, SandboxError, SandboxParams
 from tests.conftest import create_pg_database, drop_pg_database
-from tests.e2e.harness import Gateway, Sipp, operator, wait_for
+from tests.e2e.harness import Gateway, Sipp, operator, wait_for, wait_operators_reachable
 
 E2E_AGI_PORT = 4673  # not the default, so that a `make run` gateway does not take the calls
 
@@ -101,6 +101,7 @@ def operators(sandbox: Sandbox, log_dir: Path) -> Iterator[Callable[..., list[Si
                 raise AssertionError(f"operator {name} could not start:\n{peer.errors()}")
             peers.append(peer)
         running.extend(peers)
+        wait_operators_reachable(sandbox, names)
         return peers
 
     yield start

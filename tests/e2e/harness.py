@@ -213,41 +213,21 @@ def operator(name: str, hold_ms: int, log_dir: Path, log_name: str | None = None
     )
 
 
+def _caller_args(source_ip: str, number: str, talk_ms: int, caller_name: str) -> list[str]:
+    """sipp options of one call to 19 from a carrier's address, with its caller id."""
+    return [
+        "-i", source_ip, "-p", str(free_udp_port(source_ip)), "-s", "19", "-m", "1",
+        "-d", str(talk_ms), "-key", "cid_num", number, "-key", "cid_name", caller_name,
+        "-timeout", "120s", f"{ASTERISK}:5060",
+    ]  # fmt: skip
+
+
 def caller(
-    source_ip: str,
-    number: str,
-    talk_ms: int,
-    log_dir: Path,
-    name: str,
+    source_ip: str, number: str, talk_ms: int, log_dir: Path, name: str,
     caller_name: str = "Line19 Test",
-    sip_port: int = 5060,
-) -> Sipp:
-    return sipp(
-        "caller.xml",
-        [
-            "-i",
-            source_ip,
-            "-p",
-            str(free_udp_port(source_ip)),
-            "-s",
-            "19",
-            "-m",
-            "1",
-            "-d",
-            str(talk_ms),
-            "-key",
-            "cid_num",
-            number,
-            "-key",
-            "cid_name",
-            caller_name,
-            "-timeout",
-            "120s",
-            f"{ASTERISK}:{sip_port}",
-        ],
-        log_dir,
-        name,
-    )
+) -> Sipp:  # fmt: skip
+    """A caller that never presses a key (and sends no media)."""
+    return sipp("caller.xml", _caller_args(source_ip, number, talk_ms, caller_name), log_dir, name)
 
 
 def free_udp_port(host: str) -> int:
@@ -257,48 +237,31 @@ def free_udp_port(host: str) -> int:
 
 
 def dtmf_caller(
-    source_ip: str,
-    number: str,
-    keys: list[tuple[float, str]],
-    talk_ms: int,
-    log_dir: Path,
+    source_ip: str, number: str, keys: list[tuple[float, str]], talk_ms: int, log_dir: Path,
     name: str,
-) -> Sipp:
+) -> Sipp:  # fmt: skip
     """A caller that sends real RFC 2833 DTMF: `keys` are (seconds after the answer, digit)."""
     pcap = log_dir / f"{name}.pcap"
-    script = SIPP_DIR / "dtmf_pcap.py"
     schedule = [f"{at}:{digit}" for at, digit in keys]
+    duration = str(talk_ms / 1000 + 5)
     subprocess.run(
-        [sys.executable, str(script), str(pcap), *schedule, "--duration", str(talk_ms / 1000 + 5)],
-        check=True,
-        capture_output=True,
-    )
-    return sipp(
-        "caller_dtmf.xml",
-        [
-            "-key",
-            "pcap_file",
-            str(pcap),
-            "-i",
-            source_ip,
-            "-p",
-            str(free_udp_port(source_ip)),
-            "-s",
-            "19",
-            "-m",
-            "1",
-            "-d",
-            str(talk_ms),
-            "-key",
-            "cid_num",
-            number,
-            "-key",
-            "cid_name",
-            "Line19 DTMF",
-            "-timeout",
-            "120s",
-            f"{ASTERISK}:5060",
-        ],
-        log_dir,
-        name,
-    )
+        [sys.executable, str(SIPP_DIR / "dtmf_pcap.py"), str(pcap), *schedule, "--duration",
+         duration], check=True, capture_output=True,
+    )  # fmt: skip
+    args = ["-key", "pcap_file", str(pcap),
+            *_caller_args(source_ip, number, talk_ms, "Line19 DTMF")]  # fmt: skip
+    return sipp("caller_dtmf.xml", args, log_dir, name)
+
+
+def wait_operators_reachable(sandbox: Any, names: list[str]) -> None:
+    def reachable() -> bool:
+        contacts = sandbox.rx("pjsip show contacts")
+        return all(
+            any(name in line and "Avail" in line for line in contacts.splitlines())
+            for name in names
+        )
+
+    try:
+        wait_for(reachable, 30, 0.5, "the operators' contacts to be reachable")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{sandbox.rx('pjsip show contacts')}") from None

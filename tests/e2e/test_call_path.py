@@ -17,20 +17,6 @@ ROOM_OF_TRUNK = {"maroc-telecom": "rabat", "orange": "sale", "inwi": "rabat"}
 CARRIER_OF_TRUNK = {"maroc-telecom": "Maroc Telecom", "orange": "Orange", "inwi": "inwi"}
 
 
-def wait_operators_reachable(sandbox: Sandbox, names: list[str]) -> None:
-    def reachable() -> bool:
-        contacts = sandbox.rx("pjsip show contacts")
-        return all(
-            any(name in line and "Avail" in line for line in contacts.splitlines())
-            for name in names
-        )
-
-    try:
-        wait_for(reachable, 30, 0.5, "the operators' contacts to be reachable")
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n{sandbox.rx('pjsip show contacts')}") from None
-
-
 def finished(call: dict[str, Any]) -> bool:
     return call["status"] in {"completed", "abandoned"}
 
@@ -63,7 +49,6 @@ def test_a_call_on_each_trunk_is_answered_and_recorded_with_carrier_number_room_
 ) -> None:
     gateway = make_gateway(backend)
     operators(ALL_OPERATORS, hold_ms=1500)
-    wait_operators_reachable(sandbox, ALL_OPERATORS)
     numbers = {"maroc-telecom": "0612000001", "orange": "0662000002", "inwi": "0537000003"}
     peers = [caller(TRUNKS[t], numbers[t], 8000, log_dir, f"caller-{t}") for t in TRUNKS]
     for peer in peers:
@@ -89,7 +74,6 @@ def test_five_callers_three_operators_two_wait_and_the_repeat_caller_is_answered
 ) -> None:
     gateway = make_gateway()
     operators(["op-rabat-1", "op-rabat-2", "op-rabat-3"], hold_ms=8000)
-    wait_operators_reachable(sandbox, ["op-rabat-1", "op-rabat-2", "op-rabat-3"])
     maroc = TRUNKS["maroc-telecom"]
     first = []
     for n in range(3):  # staggered, so that the operators free up one at a time
@@ -126,7 +110,6 @@ def test_a_call_is_answered_while_the_gateway_is_down_and_recorded_when_it_is_ba
 ) -> None:
     gateway = make_gateway(start=False)
     operators(ALL_OPERATORS, hold_ms=1500)
-    wait_operators_reachable(sandbox, ALL_OPERATORS)
     peer = caller(TRUNKS["orange"], "0662111111", 5000, log_dir, "caller-down")
     assert_succeeded(peer)  # answered by an operator with no gateway at all
     gateway.start()
@@ -150,7 +133,6 @@ def test_a_frozen_gateway_does_not_strand_the_caller(
 ) -> None:
     gateway = make_gateway()
     operators(ALL_OPERATORS, hold_ms=1500)
-    wait_operators_reachable(sandbox, ALL_OPERATORS)
     gateway.freeze()  # accepts TCP (the kernel does), never answers
     try:
         started = time.monotonic()
@@ -200,7 +182,6 @@ def test_withheld_garbage_and_foreign_caller_ids_are_queued_like_any_other(
 ) -> None:
     gateway = make_gateway()
     operators(ALL_OPERATORS, hold_ms=1000)
-    wait_operators_reachable(sandbox, ALL_OPERATORS)
     peer = caller(TRUNKS["maroc-telecom"], number, 5000, log_dir, "caller-odd", caller_name=name)
     assert_succeeded(peer)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gateway.asterisk.sandbox import Sandbox
 from tests.e2e.harness import TRUNKS, Gateway, Sipp, caller, dtmf_caller
-from tests.e2e.test_call_path import ALL_OPERATORS, one_call, wait_operators_reachable
+from tests.e2e.test_call_path import ALL_OPERATORS, one_call
 
 LANGUAGE_OF_KEY = {"1": "ar", "2": "fr", "3": "zgh", "4": "en"}
 
@@ -29,7 +29,6 @@ def test_each_language_choice_ends_on_the_call_and_on_the_channel_and_an_operato
 ) -> None:  # fmt: skip
     gateway = make_gateway(ivr=True)
     operators(ALL_OPERATORS, hold_ms=1500)
-    wait_operators_reachable(sandbox, ALL_OPERATORS)
     numbers = {key: f"061450000{key}" for key in LANGUAGE_OF_KEY}
     peers = [
         dtmf_caller(TRUNKS["maroc-telecom"], numbers[key], [(1.5, key)], 9000, log_dir,
@@ -54,7 +53,6 @@ def test_a_caller_who_presses_5_is_marked_silent_goes_ahead_and_is_answered(
 ) -> None:  # fmt: skip
     gateway = make_gateway(ivr=True)
     operators(ALL_OPERATORS, hold_ms=1500)
-    wait_operators_reachable(sandbox, ALL_OPERATORS)
     peer = dtmf_caller(TRUNKS["orange"], "0662666666", [(1.5, "5")], 8000, log_dir, "silent")
     assert peer.wait(90) == 0, peer.errors()
     call = one_call(gateway, "+212662666666")
@@ -70,7 +68,6 @@ def test_a_caller_who_presses_nothing_reaches_an_operator_within_the_bound(
 ) -> None:  # fmt: skip
     gateway = make_gateway(ivr=True)
     operators(ALL_OPERATORS, hold_ms=1500)
-    wait_operators_reachable(sandbox, ALL_OPERATORS)
     started = time.monotonic()
     peer = caller(TRUNKS["inwi"], "0612777777", 16000, log_dir, "caller-silent-line")
     assert peer.wait(90) == 0, peer.errors()
