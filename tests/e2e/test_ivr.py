@@ -78,3 +78,20 @@ def test_a_caller_who_presses_nothing_reaches_an_operator_within_the_bound(
     assert ivr["details"]["elapsed_s"] <= 10.0  # the IVR's bound
     assert call["operator"].startswith("op-rabat-") and call["hold_time_s"] <= 12
     assert time.monotonic() - started < 40
+
+
+def test_a_waiting_caller_hears_stay_on_the_line_in_the_language_they_chose(
+    sandbox: Sandbox, make_gateway: Callable[..., Gateway], log_dir: Path
+) -> None:
+    make_gateway(ivr=True)  # no operator: the caller waits in the queue, never a busy tone
+    log = sandbox.root / "var/log/asterisk/l19-plays.log"
+    log.unlink(missing_ok=True)
+    sandbox.rx("logger add channel l19-plays.log verbose(3)")  # names each file played
+    try:
+        peer = dtmf_caller(TRUNKS["orange"], "0662888888", [(1.5, "2")], 24000, log_dir, "waits")
+        assert peer.wait(90) == 0, peer.errors()
+    finally:
+        sandbox.rx("logger remove channel l19-plays.log")
+    played = log.read_text(errors="replace")
+    assert "Playing 'line19-stay_on_line" in played and "(language 'fr')" in played
+    assert "busy" not in played.lower()
