@@ -80,7 +80,7 @@ CPU_RATE, CPU_SECONDS, CPU_ROUNDS = 10, 30.0, 2
 # Part 2: the no-input path.
 IVR_SECONDS = 10.0  # the IVR's bound; a caller who presses nothing stays about that long
 RAMP_TALK_MS = 12_500  # from the answer: the intake, the IVR, then a moment in the queue
-LEVELS = (10, 20, 50, 100, 150, 200, 300, 400, 500, 600, 800, 1000)
+LEVELS = (10, 20, 50, 100, 150, 200, 300, 400, 500, 600, 800, 1000, 1200, 1500)
 QUICK_LEVELS = (10, 20)
 PLATEAU_S = 20.0
 LATENCY_GOAL_MS = 50.0
@@ -211,19 +211,38 @@ SOL_PACKET, PACKET_STATISTICS, PACKET_OUTGOING = 263, 6, 4
 
 def tcp_port_filter(port: int) -> list[tuple[int, int, int, int]]:
     """Classic BPF, from the IPv4 header on (an AF_PACKET SOCK_DGRAM socket): TCP, not a
-    fragment, source or destination port `port`. (code, jt, jf, k) per instruction."""
+    fragment, source or destination port `port`, and carrying data or SYN, FIN or RST (bare
+    ACKs are left in the kernel). (code, jt, jf, k) per instruction."""
+    drop, keep = 23, 22
+
+    def to(target: int, at: int) -> int:  # jump offsets count from the next instruction
+        return target - at - 1
+
     return [
-        (0x30, 0, 0, 9),  # ldb [9]                 protocol
-        (0x15, 0, 8, 6),  # jeq #6 (TCP)            else drop
-        (0x28, 0, 0, 6),  # ldh [6]                 flags and fragment offset
-        (0x45, 6, 0, 0x1FFF),  # jset #0x1fff        a fragment: drop
-        (0xB1, 0, 0, 0),  # ldxb 4*([0]&0xf)        X = IP header length
-        (0x48, 0, 0, 0),  # ldh [x+0]               source port
-        (0x15, 2, 0, port),  # jeq #port            keep
-        (0x48, 0, 0, 2),  # ldh [x+2]               destination port
-        (0x15, 0, 1, port),  # jeq #port            keep, else drop
-        (0x06, 0, 0, 0x40000),  # ret #262144       keep (the whole packet)
-        (0x06, 0, 0, 0),  # ret #0                  drop
+        (0x30, 0, 0, 9),  # 0  ldb [9]             protocol
+        (0x15, 0, to(drop, 1), 6),  # 1  jeq #6 (TCP)
+        (0x28, 0, 0, 6),  # 2  ldh [6]             flags and fragment offset
+        (0x45, to(drop, 3), 0, 0x1FFF),  # 3  jset #0x1fff: a fragment
+        (0xB1, 0, 0, 0),  # 4  ldxb 4*([0]&0xf)    X = IP header length
+        (0x48, 0, 0, 0),  # 5  ldh [x+0]           source port
+        (0x15, to(9, 6), 0, port),  # 6  jeq #port
+        (0x48, 0, 0, 2),  # 7  ldh [x+2]           destination port
+        (0x15, 0, to(drop, 8), port),  # 8  jeq #port
+        (0x28, 0, 0, 2),  # 9  ldh [2]             IP total length
+        (0x1C, 0, 0, 0),  # 10 sub x
+        (0x02, 0, 0, 0),  # 11 st M[0]             TCP segment length
+        (0x50, 0, 0, 12),  # 12 ldb [x+12]         TCP data offset (high nibble)
+        (0x74, 0, 0, 4),  # 13 rsh #4
+        (0x64, 0, 0, 2),  # 14 lsh #2
+        (0x07, 0, 0, 0),  # 15 tax                 X = TCP header length
+        (0x60, 0, 0, 0),  # 16 ld M[0]
+        (0x1C, 0, 0, 0),  # 17 sub x               payload length
+        (0x25, to(keep, 18), 0, 0),  # 18 jgt #0: data
+        (0xB1, 0, 0, 0),  # 19 ldxb 4*([0]&0xf)
+        (0x50, 0, 0, 13),  # 20 ldb [x+13]         TCP flags
+        (0x45, to(keep, 21), to(drop, 21), 0x07),  # 21 jset #FIN|SYN|RST
+        (0x06, 0, 0, 0x40000),  # 22 ret #262144   keep the whole packet
+        (0x06, 0, 0, 0),  # 23 ret #0             drop
     ]
 
 
@@ -814,7 +833,11 @@ def markdown(r: Result, plateau_s: float, cpu_rate: int, cpu_seconds: float) -> 
         f"{TAIL_S:g} s after its last, minus nothing, divided by the calls whose IVR "
         "completed with French (on) or whose intake completed (off); the IVR's share is the "
         "difference. The off figure still holds the turned-down `ivr` connection (accept, "
-        "environment read, one log line).",
+        "environment read, one log line). Both figures also hold what every call to 19 costs "
+        "the gateway besides its AGI scripts (the queue's AMI events and queue_log lines "
+        "applied to the call's timeline) and its idle polling, which the intake "
+        "benchmark's `bench-intake` calls (never queued) do not: compare them with each "
+        "other, not with that section's figure.",
         f"2. Callers in the IVR: callers who press nothing (the no-input path: the menu, "
         f"the silent check, about {IVR_SECONDS:g} s in the IVR; one RTP packet so that "
         "Asterisk has media, then none) arrive at level/10 calls per second for "
