@@ -146,7 +146,12 @@ async def record_ivr(database: Database, result: IvrResult) -> bool | None:
             return None if added is None else False
         call = added[0]
         _add(conn, queued)
-        priority = {"priority": result.priority, "priority_reasons": list(result.reasons)}
+        outcome = result.outcome
+        priority = {
+            "priority": result.priority, "priority_reasons": list(result.reasons),
+            "language": outcome.language.value, "silent": outcome.silent,
+            "no_input": outcome.no_input,
+        }  # fmt: skip
         _move(conn, call, TimelineKind.QUEUED, result.at, **priority)
         conn.execute(
             update(store.incidents)

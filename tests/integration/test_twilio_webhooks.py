@@ -228,6 +228,7 @@ async def test_a_caller_pressing_2_is_handed_to_asterisk_in_french_with_the_call
     assert [e["kind"] for e in call["timeline"]] == ["received", "ivr", "queued"]
     ivr = timeline(call, "ivr")["details"]
     assert ivr["language"] == "fr" and ivr["language_chosen"] and ivr["keys"] == "2"
+    assert (call["language"], call["silent"], call["no_input"]) == ("fr", False, False)
     assert timeline(call, "queued")["details"] == {"via": "sip", "room": "rabat", "priority": 1}
 
 
@@ -252,6 +253,7 @@ async def test_a_caller_pressing_nothing_gets_the_silent_check_then_is_enqueued_
     assert call["priority"] == 1 and call["priority_reasons"] == ["no-input"]
     ivr = timeline(call, "ivr")["details"]
     assert ivr["no_input"] and not ivr["silent"] and ivr["language"] == "ar"
+    assert call["no_input"] and not call["silent"] and call["language"] == "ar"
     assert timeline(call, "queued")["details"]["via"] == "enqueue"
 
 
