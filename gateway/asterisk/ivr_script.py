@@ -12,7 +12,7 @@ import logging
 import time
 
 from gateway.asterisk import dialplan
-from gateway.asterisk.fastagi import AgiSession
+from gateway.asterisk.fastagi import AgiSession, ChannelHungUp
 from gateway.asterisk.intake import checked_id
 from gateway.services.ivr import IvrService
 from ivr.catalog import Prompt
@@ -69,4 +69,9 @@ class IvrScript:
     async def __call__(self, session: AgiSession) -> None:
         uniqueid = checked_id(session.env.uniqueid, "agi_uniqueid")
         channel = AgiCallChannel(session, self._ivr, uniqueid)
-        await run_flow(self._flow, channel, time.monotonic)
+        try:
+            await run_flow(self._flow, channel, time.monotonic)
+        except ChannelHungUp:
+            # The caller gave up before the queue: no queue fact will ever close this call.
+            await self._ivr.record_hangup("asterisk", uniqueid)
+            raise

@@ -9,7 +9,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
-from dispatch_core.calls import PriorityDecision, TimelineKind, raise_priority
+from dispatch_core.calls import (
+    CallStatus,
+    PriorityDecision,
+    TimelineKind,
+    next_status,
+    raise_priority,
+)
 from gateway.persistence import call_store as store
 from gateway.persistence.db import Database
 from ivr.flow import Outcome
@@ -39,6 +45,25 @@ class IvrService:
             result.priority,
         )  # fmt: skip
         return result
+
+    async def record_hangup(self, source: str, external_id: str) -> None:
+        """The caller hung up during the IVR: the call ends there, abandoned."""
+        await self._db.write(lambda conn: self._hangup(conn, source, external_id))
+        logger.info("call %s: the caller hung up during the IVR", external_id)
+
+    def _hangup(self, conn: Connection, source: str, external_id: str) -> None:
+        call = store.find_call(conn, source, external_id)
+        if call is None:
+            return
+        now = datetime.now(UTC)
+        inserted = store.add_event(conn, {
+            "call_id": call.id, "kind": TimelineKind.ABANDONED.value, "at": now,
+            "source": source, "dedupe_key": "ended", "details": {"during": "ivr"},
+        })  # fmt: skip
+        status = next_status(CallStatus(call.status), TimelineKind.ABANDONED)
+        if inserted and status.value != call.status:
+            store.update_call(conn, call.id, {"status": status.value, "ended_at": now,
+                                              "updated_at": now})  # fmt: skip
 
     def _record(
         self, conn: Connection, source: str, external_id: str, outcome: Outcome

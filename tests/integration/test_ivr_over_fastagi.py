@@ -110,3 +110,17 @@ async def test_an_ivr_for_a_call_never_taken_in_sets_nothing_and_leaves_it_to_th
 ) -> None:
     commands = await run_ivr(server, "1795313145.10", ["2"])
     assert 'SET VARIABLE "L19_IVR_DONE" "1"' not in commands
+
+
+async def test_a_caller_who_hangs_up_during_the_ivr_is_recorded_as_abandoned_there(
+    server: FastAgiServer, database: Database
+) -> None:
+    await take_call(database, "1795313145.11")
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(environment("1795313145.11", script="ivr"))
+    await reader.readline()  # the first command: the caller hangs up instead
+    writer.write(b"HANGUP\n")
+    assert await asyncio.wait_for(reader.read(), 2) == b""
+    writer.close()
+    call = await _call(database)
+    assert call.status == "abandoned" and call.ended_at is not None

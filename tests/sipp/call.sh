@@ -5,7 +5,7 @@
 #
 # SOURCE_IP picks the carrier trunk (127.0.0.2 Maroc Telecom, 127.0.0.3 Orange, 127.0.0.4
 # inwi; any other address is turned away with 401). CALLER is the caller's number, or
-# "anonymous" for a withheld one; CALLER_NAME sets the display name. TALK_MS (default 10000)
+# "anonymous" for a withheld one; CALLER_NAME sets the display name. TALK_MS (default 40000: the IVR, the queue, then the operator, who hangs up first)
 # counts from the answer, intake and queue wait included. Asterisk is reached at
 # 127.0.0.1:${LINE19_SIP_PORT:-5060}. Prints one line with the outcome and exits with
 # sipp's status (0: answered and ended normally); sipp's output is in var/calls/.
@@ -16,7 +16,7 @@ usage() {
     exit 2
 }
 (($# >= 2 && $# <= 3)) || usage
-SOURCE_IP=$1 CALLER=$2 TALK_MS=${3:-10000}
+SOURCE_IP=$1 CALLER=$2 TALK_MS=${3:-40000}
 [[ $SOURCE_IP =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "SOURCE_IP must be a 127.x.y.z address" >&2; usage; }
 [[ $TALK_MS =~ ^[0-9]+$ ]] || { echo "TALK_MS must be a number of ms" >&2; usage; }
 user_part='^[^][:space:][:cntrl:]<>@":]+$'
