@@ -85,10 +85,17 @@ class IvrService:
             "at": datetime.now(UTC), "source": source, "dedupe_key": "ivr",
             "details": details,
         }):  # fmt: skip
-            store.update_call(conn, call.id, {
-                "language": outcome.language.value, "silent": outcome.silent,
-                "no_input": outcome.no_input, "priority": decision.priority,
-                "priority_reasons": list(decision.reasons), "updated_at": datetime.now(UTC),
-            })  # fmt: skip
-            store.update_incident_priority(conn, call.id, decision.priority)
+            outcome_columns(conn, call.id, decision, outcome)
         return IvrResult(decision.priority, decision.reasons)
+
+
+def outcome_columns(
+    conn: Connection, call_id: str, decision: PriorityDecision, outcome: Outcome
+) -> None:
+    """What the IVR learnt, on the call and its incident (both channels: FastAGI, Twilio)."""
+    store.update_call(conn, call_id, {
+        "language": outcome.language.value, "silent": outcome.silent,
+        "no_input": outcome.no_input, "priority": decision.priority,
+        "priority_reasons": list(decision.reasons), "updated_at": datetime.now(UTC),
+    })  # fmt: skip
+    store.update_incident_priority(conn, call_id, decision.priority)

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection
 
-from dispatch_core.calls import CallStatus, TimelineKind, next_status
+from dispatch_core.calls import CallStatus, PriorityDecision, TimelineKind, next_status
 from gateway.persistence import call_store as store
 from gateway.persistence.db import Database
+from gateway.services.ivr import outcome_columns
 from gateway.twilio.schemas import TwilioCallStatus
 from ivr.flow import Outcome
 
@@ -146,18 +147,9 @@ async def record_ivr(database: Database, result: IvrResult) -> bool | None:
             return None if added is None else False
         call = added[0]
         _add(conn, queued)
-        outcome = result.outcome
-        priority = {
-            "priority": result.priority, "priority_reasons": list(result.reasons),
-            "language": outcome.language.value, "silent": outcome.silent,
-            "no_input": outcome.no_input,
-        }  # fmt: skip
-        _move(conn, call, TimelineKind.QUEUED, result.at, **priority)
-        conn.execute(
-            update(store.incidents)
-            .where(store.incidents.c.call_id == call.id)
-            .values(priority=result.priority, updated_at=datetime.now(UTC))
-        )
+        decision = PriorityDecision(result.priority, result.reasons)
+        outcome_columns(conn, call.id, decision, result.outcome)
+        _move(conn, call, TimelineKind.QUEUED, result.at)
         return True
 
     return await database.write(unit)
