@@ -73,6 +73,7 @@ class CallRow(Base):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    best_location_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class CallEventRow(Base):
@@ -111,3 +112,68 @@ class CursorRow(Base):
     position: Mapped[int] = mapped_column(BigInteger)
     fingerprint: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LocationRow(Base):
+    """A fix as it arrived: accepted, rejected (with the reason) or not matched to a call.
+
+    Every payload is kept with its raw text, whatever became of it."""
+
+    __tablename__ = "locations"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_locations_dedupe_key"),
+        Index("ix_locations_number_received_at", "number", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str | None] = mapped_column(
+        ForeignKey("calls.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(16))  # dispatch_core.location.FixSource
+    status: Mapped[str] = mapped_column(String(16))  # accepted | rejected | unmatched
+    reason: Mapped[str | None] = mapped_column(String(64))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    radius_m: Mapped[float | None] = mapped_column(Float)
+    confidence_pct: Mapped[float | None] = mapped_column(Float)
+    method: Mapped[str | None] = mapped_column(String(24))
+    civic: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    number: Mapped[str | None] = mapped_column(String(20))  # E.164, to match late fixes
+    fixed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    raw: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str] = mapped_column(String(160))
+
+
+class CellRow(Base):
+    """The operator's cell table (OpenCelliD CSV columns)."""
+
+    __tablename__ = "cells"
+
+    radio: Mapped[str] = mapped_column(String(8), primary_key=True)
+    mcc: Mapped[int] = mapped_column(Integer, primary_key=True)
+    net: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    range_m: Mapped[float] = mapped_column(Float)
+    samples: Mapped[int | None] = mapped_column(Integer)
+    updated: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class PlaceRow(Base):
+    """The local gazetteer: streets, landmarks and neighbourhoods the operator imports."""
+
+    __tablename__ = "places"
+    __table_args__ = (Index("ix_places_key", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # street | landmark | neighbourhood
+    name: Mapped[str] = mapped_column(String(160))
+    key: Mapped[str] = mapped_column(String(160))  # the normalised name, for lookups
+    city: Mapped[str | None] = mapped_column(String(64))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    radius_m: Mapped[float] = mapped_column(Float)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.persistence.db import alembic_config, downgrade, upgrade
+from gateway.persistence.models import Base
 
 
 async def _tables(url: str) -> set[str]:
@@ -20,7 +23,19 @@ async def _tables(url: str) -> set[str]:
         await engine.dispose()
 
 
-def test_every_migration_upgrades_downgrades_and_upgrades_again(database_url: str) -> None:
+async def _drift(url: str) -> list[object]:
+    """What the models declare and the migrated schema lacks (or the other way round)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+            )
+    finally:
+        await engine.dispose()
+
+
+def test_migrations_go_up_down_and_up_again_and_match_the_models(database_url: str) -> None:
     script = ScriptDirectory.from_config(alembic_config(database_url))
     revisions = list(reversed(list(script.walk_revisions())))
     for revision in revisions:
@@ -28,6 +43,8 @@ def test_every_migration_upgrades_downgrades_and_upgrades_again(database_url: st
         downgrade(database_url, revision.down_revision or "base")
         upgrade(database_url, revision.revision)
     tables = asyncio.run(_tables(database_url))
-    assert {"calls", "call_events", "incidents", "cursors"} <= tables
+    expected = {"calls", "call_events", "incidents", "cursors", "locations", "cells", "places"}
+    assert expected <= tables
+    assert asyncio.run(_drift(database_url)) == []
     downgrade(database_url, "base")
     assert asyncio.run(_tables(database_url)) <= {"alembic_version"}
