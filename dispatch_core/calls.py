@@ -29,6 +29,7 @@ class TimelineKind(enum.StrEnum):
     RECEIVED = "received"
     FAILED_OPEN = "failed_open"
     IVR_COMPLETED = "ivr_completed"
+    HANDED_OFF = "handed_off"  # a Twilio call reached Asterisk (one more telephony id)
     QUEUED = "queued"
     OPERATOR_RINGING = "operator_ringing"
     RING_NO_ANSWER = "ring_no_answer"
@@ -42,6 +43,7 @@ _STATUS_OF: dict[TimelineKind, CallStatus] = {
     TimelineKind.RECEIVED: CallStatus.RECEIVED,
     TimelineKind.FAILED_OPEN: CallStatus.RECEIVED,
     TimelineKind.IVR_COMPLETED: CallStatus.RECEIVED,
+    TimelineKind.HANDED_OFF: CallStatus.RECEIVED,
     TimelineKind.QUEUED: CallStatus.QUEUED,
     TimelineKind.OPERATOR_RINGING: CallStatus.RINGING,
     TimelineKind.RING_NO_ANSWER: CallStatus.QUEUED,

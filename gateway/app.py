@@ -14,6 +14,7 @@ from gateway.asterisk import dialplan, events
 from gateway.asterisk.ami_client import AmiClient
 from gateway.asterisk.ami_protocol import AmiMessage
 from gateway.asterisk.fastagi import AgiRoute, FastAgiServer
+from gateway.asterisk.handoff_script import HandoffScript
 from gateway.asterisk.intake import IntakeScript
 from gateway.asterisk.ivr_script import IvrScript
 from gateway.asterisk.queue_log_follower import QueueLogFollower
@@ -30,6 +31,7 @@ from gateway.keys import (
     TIMELINE_KEY,
 )
 from gateway.persistence.db import migrate, open_database
+from gateway.services.handoff import HandoffService
 from gateway.services.intake import IntakeService
 from gateway.services.ivr import IvrService
 from gateway.services.timeline import TimelineService
@@ -67,8 +69,11 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 async def _fastagi(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
+    intake = IntakeScript(app[INTAKE_KEY])
+    handoff = HandoffScript(HandoffService(app[DATABASE_KEY]), intake)
     routes = {
-        dialplan.INTAKE_SCRIPT: AgiRoute(IntakeScript(app[INTAKE_KEY]), settings.intake_budget_s),
+        dialplan.INTAKE_SCRIPT: AgiRoute(intake, settings.intake_budget_s),
+        dialplan.HANDOFF_SCRIPT: AgiRoute(handoff, settings.intake_budget_s),
     }
     if settings.ivr_enabled:
         ivr = IvrScript(IvrService(app[DATABASE_KEY]), intake_flow(settings))

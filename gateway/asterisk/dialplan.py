@@ -18,6 +18,10 @@ INCIDENT = "L19_INCIDENT"
 # The FastAGI script name of the intake: agi://host:port/intake
 INTAKE_SCRIPT = "intake"
 
+# A call handed back by Twilio (context from-twilio): the script and the header's call id.
+HANDOFF_SCRIPT = "handoff"
+TWILIO_CALL = "L19_TWILIO_CALL"
+
 # Custom queue_log events written by the dialplan (QueueLog()).
 QUEUE_LOG_FAILOPEN = "L19FAILOPEN"
 QUEUE_LOG_INTAKE = "L19INTAKE"

@@ -17,9 +17,16 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, and_, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.persistence.models import CallEventRow, CallRow, CursorRow, IncidentRow
+from gateway.persistence.models import (
+    CallEventRow,
+    CallLinkRow,
+    CallRow,
+    CursorRow,
+    IncidentRow,
+)
 
 calls = cast(Table, CallRow.__table__)
+links = cast(Table, CallLinkRow.__table__)
 events = cast(Table, CallEventRow.__table__)
 incidents = cast(Table, IncidentRow.__table__)
 cursors = cast(Table, CursorRow.__table__)
@@ -47,6 +54,15 @@ def _statements(dialect: str) -> dict[str, Any]:
         "find_call": select(*CALL_COLUMNS).where(
             calls.c.source == _param("source"), calls.c.external_id == _param("external_id")
         ),
+        "find_linked_call": select(*CALL_COLUMNS)
+        .join(links, links.c.call_id == calls.c.id)
+        .where(links.c.source == _param("source"), links.c.external_id == _param("external_id")),
+        "call_by_id": select(*CALL_COLUMNS, calls.c.source, calls.c.language).where(
+            calls.c.id == _param("call_id")
+        ),
+        "insert_link": insert(links)
+        .on_conflict_do_nothing(index_elements=["source", "external_id"])
+        .returning(links.c.call_id),
         "insert_call": insert(calls)
         .on_conflict_do_nothing(index_elements=["source", "external_id"])
         .returning(calls.c.id),
@@ -80,11 +96,24 @@ def _statement(conn: Connection, name: str) -> Any:
     return _statements(conn.dialect.name)[name]
 
 
-def find_call(conn: Connection, source: str, external_id: str) -> Any:
-    result = conn.execute(
-        _statement(conn, "find_call"), {"source": source, "external_id": external_id}
-    )
-    return result.first()
+def find_call(conn: Connection, source: str, external_id: str, *, linked: bool = True) -> Any:
+    """The call with this telephony id: its own, or (`linked`) one given by `link_call`."""
+    params = {"source": source, "external_id": external_id}
+    row = conn.execute(_statement(conn, "find_call"), params).first()
+    if row is None and linked:
+        row = conn.execute(_statement(conn, "find_linked_call"), params).first()
+    return row
+
+
+def call_by_id(conn: Connection, call_id: str) -> Any:
+    return conn.execute(_statement(conn, "call_by_id"), {"call_id": call_id}).first()
+
+
+def link_call(conn: Connection, call_id: str, source: str, external_id: str) -> bool:
+    """Know the call under another telephony id too; True if the link is new."""
+    values = {"call_id": call_id, "source": source, "external_id": external_id,
+              "created_at": datetime.now(UTC)}  # fmt: skip
+    return conn.execute(_statement(conn, "insert_link"), values).first() is not None
 
 
 def insert_call(conn: Connection, values: dict[str, Any]) -> bool:

@@ -76,6 +76,18 @@ class CallRow(Base):
     best_location_id: Mapped[int | None] = mapped_column(Integer)
 
 
+class CallLinkRow(Base):
+    """Another telephony id of a call: a Twilio call handed to Asterisk keeps its one record,
+    and Asterisk's events for the new channel (its uniqueid) land on it."""
+
+    __tablename__ = "call_links"
+
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class CallEventRow(Base):
     __tablename__ = "call_events"
     __table_args__ = (

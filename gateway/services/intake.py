@@ -106,7 +106,7 @@ class IntakeService:
         self, conn: Connection, request: IntakeRequest, caller: CallerNumber
     ) -> IntakeResult:
         """One transaction (runs on the database's writer, see Database.write)."""
-        existing = store.find_call(conn, request.source, request.external_id)
+        existing = store.find_call(conn, request.source, request.external_id, linked=False)
         if existing is not None and existing.intake != IntakeOutcome.OBSERVED.value:
             return self._replayed(conn, existing)
         day_count, recent_count = self._recent_counts(conn, caller, request)
@@ -118,7 +118,7 @@ class IntakeService:
         values = self._call_values(request, caller, room, priority, decision, day_count)
         if existing is None:
             if not store.insert_call(conn, values):  # a concurrent intake won
-                raced = store.find_call(conn, request.source, request.external_id)
+                raced = store.find_call(conn, request.source, request.external_id, linked=False)
                 assert raced is not None
                 return self._replayed(conn, raced)
             call_id = values["id"]

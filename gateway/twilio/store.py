@@ -135,7 +135,9 @@ def _ivr_details(result: IvrResult) -> dict[str, Any]:
 async def record_ivr(database: Database, result: IvrResult) -> bool | None:
     """The IVR's outcome and the hand-off, once: False when already recorded (a replay),
     None when the call is unknown (its intake failed)."""
-    ivr = Fact(result.call_sid, "ivr", "ivr", result.at, _ivr_details(result))
+    ivr = Fact(
+        result.call_sid, TimelineKind.IVR_COMPLETED.value, "ivr", result.at, _ivr_details(result)
+    )
     queued = Fact(
         result.call_sid, TimelineKind.QUEUED.value, "queued", result.at,
         {"via": result.via, "room": result.room, "priority": result.priority},

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ ASTERISK = "127.0.0.1"
 
 # The carriers' trunks and the operators' static contacts (asterisk_configs/pjsip.conf).
 TRUNKS = {"maroc-telecom": "127.0.0.2", "orange": "127.0.0.3", "inwi": "127.0.0.4"}
+TWILIO = "127.0.0.5"  # pjsip.conf: Twilio's SIP hand-off in the sandbox
 OPERATORS = {
     "op-rabat-1": "127.0.0.21",
     "op-rabat-2": "127.0.0.22",
@@ -65,6 +67,7 @@ class Gateway:
     log_path: Path
     ivr: bool = False
     ivr_durations: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
     http_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -86,6 +89,7 @@ class Gateway:
             **(
                 {"LINE19_IVR_DURATIONS_PATH": str(self.ivr_durations)} if self.ivr_durations else {}
             ),
+            **self.extra_env,
         }
 
     def start(self, wait_ami: bool = True) -> None:
@@ -228,6 +232,26 @@ def caller(
 ) -> Sipp:  # fmt: skip
     """A caller that never presses a key (and sends no media)."""
     return sipp("caller.xml", _caller_args(source_ip, number, talk_ms, caller_name), log_dir, name)
+
+
+def caller_with(
+    source_ip: str, number: str, talk_ms: int, log_dir: Path, name: str, *,
+    headers: Sequence[str] = (), body: tuple[str, str] | None = None,
+) -> Sipp:  # fmt: skip
+    """A caller whose INVITE carries extra header lines and, with `body` = (content type,
+    text), another body instead of the plain SDP (a multipart body must hold the SDP too)."""
+    scenario = (SIPP_DIR / "caller.xml").read_text()
+    extra = "".join(f"      {line}\n" for line in headers)
+    scenario = scenario.replace("      Max-Forwards: 70\n", "      Max-Forwards: 70\n" + extra, 1)
+    if body is not None:
+        content_type, text = body
+        start = scenario.index("      Content-Type: application/sdp")
+        end = scenario.index("    ]]>", start)
+        invite_tail = f"      Content-Type: {content_type}\n      Content-Length: [len]\n\n{text}\n"
+        scenario = scenario[:start] + invite_tail + scenario[end:]
+    path = log_dir / f"{name}.xml"
+    path.write_text(scenario)
+    return sipp(str(path), _caller_args(source_ip, number, talk_ms, "Line19 Test"), log_dir, name)
 
 
 def free_udp_port(host: str) -> int:

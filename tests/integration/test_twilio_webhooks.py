@@ -225,8 +225,8 @@ async def test_a_caller_pressing_2_is_handed_to_asterisk_in_french_with_the_call
     assert call["id"] == headers["X-L19-Call"] and call["source"] == "twilio"
     assert call["trunk"] == "twilio" and call["carrier"] == "Twilio"
     assert call["caller"]["e164"] == CALLER and call["status"] == "queued"
-    assert [e["kind"] for e in call["timeline"]] == ["received", "ivr", "queued"]
-    ivr = timeline(call, "ivr")["details"]
+    assert [e["kind"] for e in call["timeline"]] == ["received", "ivr_completed", "queued"]
+    ivr = timeline(call, "ivr_completed")["details"]
     assert ivr["language"] == "fr" and ivr["language_chosen"] and ivr["keys"] == "2"
     assert (call["language"], call["silent"], call["no_input"]) == ("fr", False, False)
     assert timeline(call, "queued")["details"] == {"via": "sip", "room": "rabat", "priority": 1}
@@ -251,7 +251,7 @@ async def test_a_caller_pressing_nothing_gets_the_silent_check_then_is_enqueued_
     assert queue.attrib["waitUrl"] == f"{BASE}/twilio/wait?lang=ar"
     call = await call_record(twilio.client, call_sid(2))
     assert call["priority"] == 1 and call["priority_reasons"] == ["no-input"]
-    ivr = timeline(call, "ivr")["details"]
+    ivr = timeline(call, "ivr_completed")["details"]
     assert ivr["no_input"] and not ivr["silent"] and ivr["language"] == "ar"
     assert call["no_input"] and not call["silent"] and call["language"] == "ar"
     assert timeline(call, "queued")["details"]["via"] == "enqueue"
@@ -270,7 +270,7 @@ async def test_pressing_5_at_the_silent_check_marks_the_call_silent_and_raises_i
 
     call = await call_record(twilio.client, call_sid(3))
     assert call["priority"] == 10 and call["priority_reasons"] == ["silent-caller"]
-    assert timeline(call, "ivr")["details"]["silent"] is True
+    assert timeline(call, "ivr_completed")["details"]["silent"] is True
     async with twilio.client.app[DATABASE_KEY].sessions() as session:
         incident = (await session.execute(select(IncidentRow))).scalar_one()
     assert incident.priority == 10
@@ -289,7 +289,7 @@ async def test_an_invalid_key_gets_the_menu_once_more_then_the_trunk_language(
     assert caller.prompts() == [f"{lang}/language_menu" for lang in ("ar", "fr", "zgh", "en")]
     await caller.answer("9")
     call = await call_record(twilio.client, call_sid(4))
-    ivr = timeline(call, "ivr")["details"]
+    ivr = timeline(call, "ivr_completed")["details"]
     assert ivr["language"] == "fr" and not ivr["language_chosen"] and ivr["keys"] == "#9"
 
 
@@ -321,7 +321,7 @@ async def test_a_replayed_key_gets_the_same_hand_over_and_is_recorded_once(
     again = await twilio.twiml(action, params)
     assert sip_headers(first) == sip_headers(again)
     call = await call_record(twilio.client, call_sid(6))
-    assert [e["kind"] for e in call["timeline"]] == ["received", "ivr", "queued"]
+    assert [e["kind"] for e in call["timeline"]] == ["received", "ivr_completed", "queued"]
 
 
 async def test_a_repeat_caller_keeps_the_priority_of_the_intake_through_the_ivr(
@@ -348,7 +348,7 @@ async def test_an_answer_after_the_bound_queues_the_call_at_once(
     enqueued = await caller.answer(None)
     assert enqueued.find("Enqueue") is not None
     call = await call_record(twilio.client, call_sid(9))
-    assert timeline(call, "ivr")["details"]["no_input"] is True
+    assert timeline(call, "ivr_completed")["details"]["no_input"] is True
 
 
 async def test_the_caller_is_handed_over_when_the_intake_crashes(
