@@ -20,20 +20,27 @@ from gateway.asterisk.ivr_script import IvrScript
 from gateway.asterisk.queue_log_follower import QueueLogFollower
 from gateway.callers.numbers import warm_up
 from gateway.http.errors import error_middleware
+from gateway.http.location_routes import location_routes
 from gateway.http.routes import routes
 from gateway.keys import (
     AGI_KEY,
     AMI_KEY,
     DATABASE_KEY,
+    EVENTS_KEY,
     INTAKE_KEY,
+    LOCATIONS_KEY,
+    LOCATOR_KEY,
     QUEUE_LOG_KEY,
     SETTINGS_KEY,
     TIMELINE_KEY,
 )
 from gateway.persistence.db import migrate, open_database
+from gateway.services.domain_events import DomainEvents
 from gateway.services.handoff import HandoffService
 from gateway.services.intake import IntakeService
+from gateway.services.invite_location import InviteLocator
 from gateway.services.ivr import IvrService
+from gateway.services.location import LocationService
 from gateway.services.timeline import TimelineService
 from gateway.settings import Settings
 from gateway.twilio import setup_twilio
@@ -60,16 +67,20 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[DATABASE_KEY] = database
     app[INTAKE_KEY] = IntakeService(database, settings)
     app[TIMELINE_KEY] = TimelineService(database, settings.default_region)
+    locations = LocationService(database, settings, app[EVENTS_KEY])
+    app[LOCATIONS_KEY] = locations
+    app[LOCATOR_KEY] = InviteLocator(locations, database, settings.location_fetch_timeout_s)
     # phonenumbers loads its geocoder on first use (~0.35 s): not on the first call's path.
     await asyncio.to_thread(warm_up, settings.default_region)
     logger.info("database %s ready", settings.redacted_database_url())
     yield
+    await app[LOCATOR_KEY].wait()
     await database.close()
 
 
 async def _fastagi(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
-    intake = IntakeScript(app[INTAKE_KEY])
+    intake = IntakeScript(app[INTAKE_KEY], app[LOCATOR_KEY])
     handoff = HandoffScript(HandoffService(app[DATABASE_KEY]), intake)
     routes = {
         dialplan.INTAKE_SCRIPT: AgiRoute(intake, settings.intake_budget_s),
@@ -149,7 +160,9 @@ def intake_flow(settings: Settings) -> IntakeFlow:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
     app[SETTINGS_KEY] = settings
+    app[EVENTS_KEY] = DomainEvents()
     app.cleanup_ctx.extend([_database, _fastagi, _ami, _queue_log])
     app.add_routes(routes)
+    app.add_routes(location_routes)
     setup_twilio(app)
     return app

@@ -106,8 +106,11 @@ def downgrade(config: Path | None, database_url: str | None, revision: str) -> N
 
 def _register_optional_groups() -> None:
     from gateway.asterisk.sandbox_cli import asterisk
+    from gateway.location.import_cli import cells, places
+    from gateway.location.parse_cli import location
 
-    main.add_command(asterisk)
+    for group in (asterisk, cells, places, location):
+        main.add_command(group)
 
 
 _register_optional_groups()

@@ -8,7 +8,10 @@ from gateway.asterisk.ami_client import AmiClient
 from gateway.asterisk.fastagi import FastAgiServer
 from gateway.asterisk.queue_log_follower import QueueLogFollower
 from gateway.persistence.db import Database
+from gateway.services.domain_events import DomainEvents
 from gateway.services.intake import IntakeService
+from gateway.services.invite_location import InviteLocator
+from gateway.services.location import LocationService
 from gateway.services.timeline import TimelineService
 from gateway.settings import Settings
 
@@ -19,3 +22,6 @@ TIMELINE_KEY = web.AppKey("timeline", TimelineService)
 AGI_KEY = web.AppKey("agi", FastAgiServer)
 AMI_KEY = web.AppKey("ami", AmiClient)
 QUEUE_LOG_KEY = web.AppKey("queue_log", QueueLogFollower)
+EVENTS_KEY = web.AppKey("events", DomainEvents)
+LOCATIONS_KEY = web.AppKey("locations", LocationService)
+LOCATOR_KEY = web.AppKey("locator", InviteLocator)

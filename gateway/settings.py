@@ -75,6 +75,19 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # The caller's location (docs/location.md). A fix outside this circle is rejected (kept).
+    # Default: all of Morocco (centre near Marrakech, 1400 km), Western Sahara included.
+    service_area_latitude: float = Field(default=28.5, ge=-90, le=90)
+    service_area_longitude: float = Field(default=-9.0, ge=-180, le=180)
+    service_area_radius_km: float = Field(default=1400.0, gt=0)
+    # A PIDF-LO by reference is fetched off the call's path, at most this long.
+    location_fetch_timeout_s: float = Field(default=2.0, gt=0, le=10)
+    # An AML fix matches the newest call from its number received this long before it.
+    aml_match_window_s: float = Field(default=600.0, gt=0)
+    # Carriers allowed to POST /api/v1/location/aml: {"maroc-telecom": "<token>", …},
+    # each sends `Authorization: Bearer <token>`. Empty: the endpoint refuses everything.
+    aml_tokens: dict[str, SecretStr] = Field(default_factory=dict)
+
     # Twilio (docs/twilio.md). Without an auth token and a public base URL, every /twilio/
     # request is refused with 403: the routes never run unauthenticated.
     # The scheme://host[:port][/prefix] Twilio requests: signatures are checked against this

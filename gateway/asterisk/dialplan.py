@@ -6,7 +6,11 @@ DEFAULT_ROOM = "L19_DEFAULT_ROOM"
 CARRIER = "L19_CARRIER"
 # One round trip fetches every trusted fact the intake needs from the channel. Its strictly
 # parsed answer also proves the AGI stream is in step (see agi_env's docstring).
-TRUSTED_FACTS = "${L19_TRUNK}|${CHANNEL(linkedid)}|${L19_DEFAULT_ROOM}|${L19_CARRIER}"
+# The last field, L19_LOCATION, is what the INVITE said of the caller's location ([l19-location]:
+# base64 fields joined by "|"); empty on most calls.
+TRUSTED_FACTS = (
+    "${L19_TRUNK}|${CHANNEL(linkedid)}|${L19_DEFAULT_ROOM}|${L19_CARRIER}|${L19_LOCATION}"
+)
 
 # Set by the gateway in one AGI command, "room:priority:incident", and only by a completed
 # intake; the dialplan cuts it into L19_ROOM, L19_PRIO and L19_INCIDENT (the fail-open test).

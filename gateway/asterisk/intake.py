@@ -10,6 +10,7 @@ from gateway.asterisk import dialplan
 from gateway.asterisk.agi_protocol import AgiProtocolError
 from gateway.asterisk.fastagi import AgiSession
 from gateway.services.intake import IntakeRequest, IntakeService
+from gateway.services.invite_location import InviteLocator
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +24,9 @@ def checked_id(value: str | None, what: str) -> str:
 
 
 class IntakeScript:
-    def __init__(self, intake: IntakeService) -> None:
+    def __init__(self, intake: IntakeService, locator: InviteLocator | None = None) -> None:
         self._intake = intake
+        self._locator = locator
 
     async def __call__(self, session: AgiSession) -> None:
         env = session.env
@@ -37,10 +39,12 @@ class IntakeScript:
         # managed to inject into the environment (see docs/decisions.md, D2).
         token = secrets.token_hex(8)
         answer = await session.get_full_variable(f"{token}|{dialplan.TRUSTED_FACTS}")
-        fields = (answer or "").split("|")
-        if fields[0] != token or len(fields) != 5:
+        # The location (last) is base64 fields joined by "|": everything after the 5th "|".
+        fields = (answer or "").split("|", 5)
+        if fields[0] != token or len(fields) not in (5, 6):
             raise AgiProtocolError("the channel facts did not come back with our token")
-        trunk, linkedid, default_room, carrier = fields[1:]
+        trunk, linkedid, default_room, carrier = fields[1:5]
+        location = fields[5] if len(fields) == 6 else ""
         name = env.calleridname
         result = await self._intake.take_call(
             IntakeRequest(
@@ -56,3 +60,7 @@ class IntakeScript:
         )
         answer = f"{result.room}:{result.priority}:{result.incident_id}"
         await session.set_variable(dialplan.INTAKE_RESULT, answer)
+        caller = result.caller
+        fixed_line = caller is not None and caller.number_type == "fixed_line"
+        if self._locator is not None and result.created and (location or fixed_line):
+            self._locator.schedule(result.call_id, location, caller)

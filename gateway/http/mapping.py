@@ -8,9 +8,9 @@ import json
 from datetime import datetime
 
 from gateway.http.errors import ApiError
-from gateway.http.schemas import CallerOut, CallOut, TimelineEntryOut
+from gateway.http.schemas import CallerOut, CallOut, LocationOut, TimelineEntryOut
 from gateway.persistence.calls import utc
-from gateway.persistence.models import CallEventRow, CallRow
+from gateway.persistence.models import CallEventRow, CallRow, LocationRow
 
 
 def _time(value: datetime | None) -> datetime | None:
@@ -63,6 +63,25 @@ def call_out(
             for e in events
         ],
     )
+
+
+def location_out(row: LocationRow) -> LocationOut:
+    return LocationOut(
+        id=row.id, source=row.source, status=row.status, reason=row.reason,
+        latitude=row.latitude, longitude=row.longitude, radius_m=row.radius_m,
+        confidence_pct=row.confidence_pct, method=row.method, civic=row.civic,
+        details=row.details or {}, fixed_at=_time(row.fixed_at),
+        received_at=utc(row.received_at), raw=row.raw,
+    )  # fmt: skip
+
+
+def locations_out(
+    rows: list[LocationRow], best_id: int | None
+) -> tuple[list[LocationOut], LocationOut | None]:
+    """Every fix, and the best one (by the call's best_location_id)."""
+    out = [location_out(row) for row in rows]
+    best = next((fix for fix in out if fix.id == best_id), None)
+    return out, best
 
 
 def encode_cursor(row: CallRow) -> str:

@@ -1,4 +1,4 @@
-"""HTTP API v1: calls and health."""
+"""HTTP API v1: calls, incidents and health."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from gateway.http.errors import ApiError, NotFound
-from gateway.http.mapping import call_out, decode_cursor, encode_cursor
-from gateway.http.schemas import CallPage, HealthOut, ListCallsQuery
+from gateway.http.mapping import call_out, decode_cursor, encode_cursor, locations_out
+from gateway.http.schemas import CallPage, HealthOut, IncidentOut, ListCallsQuery
 from gateway.keys import AMI_KEY, DATABASE_KEY
 from gateway.persistence import calls as repo
+from gateway.persistence.calls import utc
 from gateway.persistence.models import IncidentRow
 
 routes = web.RouteTableDef()
@@ -60,7 +61,28 @@ async def get_call(request: web.Request) -> web.Response:
             raise NotFound("no such call", code="no-such-call", details={"id": call_id})
         incident = await repo.incident_for_call(session, call_id)
         events = await repo.timeline(session, call_id)
-    return _json(call_out(row, incident.id if incident else None, events))
+        fixes = await repo.locations(session, call_id)
+    out = call_out(row, incident.id if incident else None, events)
+    out.locations, out.best_location = locations_out(fixes, row.best_location_id)
+    return _json(out)
+
+
+@routes.get("/api/v1/incidents/{incident_id}")
+async def get_incident(request: web.Request) -> web.Response:
+    incident_id = request.match_info["incident_id"]
+    async with request.app[DATABASE_KEY].sessions() as session:
+        incident = await repo.get_incident(session, incident_id[:64])
+        if incident is None:
+            details = {"id": incident_id[:64]}
+            raise NotFound("no such incident", code="no-such-incident", details=details)
+        call = await repo.get_call(session, incident.call_id)
+        fixes = await repo.locations(session, incident.call_id)
+    every, best = locations_out(fixes, call.best_location_id if call else None)
+    return _json(IncidentOut(
+        id=incident.id, call_id=incident.call_id, status=incident.status,
+        priority=incident.priority, room=incident.room, created_at=utc(incident.created_at),
+        updated_at=utc(incident.updated_at), locations=every, best_location=best,
+    ))  # fmt: skip
 
 
 @routes.get("/healthz")

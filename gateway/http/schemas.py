@@ -28,6 +28,25 @@ class TimelineEntryOut(BaseModel):
     details: dict[str, Any]
 
 
+class LocationOut(BaseModel):
+    """One fix with its provenance (docs/location.md)."""
+
+    id: int
+    source: str = Field(description="pidf-lo | aml | cell | fixed-line | operator")
+    status: str = Field(description="accepted | rejected | unmatched")
+    reason: str | None = Field(description="why it was rejected (a stable code)")
+    latitude: float | None
+    longitude: float | None
+    radius_m: float | None
+    confidence_pct: float | None
+    method: str | None
+    civic: dict[str, str] | None
+    details: dict[str, Any]
+    fixed_at: datetime | None
+    received_at: datetime
+    raw: str = Field(description="the payload as received")
+
+
 class CallOut(BaseModel):
     id: str
     source: str
@@ -54,6 +73,8 @@ class CallOut(BaseModel):
     answered_at: datetime | None
     ended_at: datetime | None
     timeline: list[TimelineEntryOut] | None = None
+    locations: list[LocationOut] | None = None
+    best_location: LocationOut | None = None
 
 
 class CallPage(BaseModel):
@@ -70,3 +91,23 @@ class HealthOut(BaseModel):
     status: str = Field(description="ok | degraded")
     database: bool
     ami: bool | None = Field(description="null when AMI is not configured")
+
+
+class IncidentOut(BaseModel):
+    id: str
+    call_id: str
+    status: str
+    priority: int
+    room: str | None
+    created_at: datetime
+    updated_at: datetime
+    locations: list[LocationOut]
+    best_location: LocationOut | None
+
+
+class AmlAccepted(BaseModel):
+    location_id: int | None = Field(description="null: this message was already recorded")
+    status: str = Field(description="accepted | rejected | unmatched")
+    reason: str | None
+    call_id: str | None
+    best_location_id: int | None

@@ -11,9 +11,12 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.persistence.call_store import utc
-from gateway.persistence.models import CallEventRow, CallRow, IncidentRow
+from gateway.persistence.models import CallEventRow, CallRow, IncidentRow, LocationRow
 
-__all__ = ["calls_page", "find_call", "get_call", "incident_for_call", "timeline", "utc"]
+__all__ = [
+    "calls_page", "find_call", "get_call", "get_incident", "incident_for_call", "locations",
+    "timeline", "utc",
+]  # fmt: skip
 
 
 async def find_call(session: AsyncSession, source: str, external_id: str) -> CallRow | None:
@@ -48,3 +51,12 @@ async def timeline(session: AsyncSession, call_id: str) -> list[CallEventRow]:
         .order_by(CallEventRow.at, CallEventRow.id)
     )
     return list((await session.execute(query)).scalars())
+
+
+async def locations(session: AsyncSession, call_id: str) -> list[LocationRow]:
+    query = select(LocationRow).where(LocationRow.call_id == call_id).order_by(LocationRow.id)
+    return list((await session.execute(query)).scalars())
+
+
+async def get_incident(session: AsyncSession, incident_id: str) -> IncidentRow | None:
+    return await session.get(IncidentRow, incident_id)

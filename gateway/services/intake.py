@@ -60,6 +60,7 @@ class IntakeResult:
     priority: int
     reasons: tuple[str, ...]
     created: bool
+    caller: CallerNumber | None = None  # set by a fresh intake (not on a replay)
 
 
 def _clip(value: str | None) -> str | None:
@@ -128,7 +129,9 @@ class IntakeService:
             values["received_at"] = min(store.utc(existing.received_at), values["received_at"])
             store.update_call(conn, call_id, values)
         incident_id = self._timeline_and_incident(conn, call_id, request, room, priority)
-        return IntakeResult(call_id, incident_id, room, priority, decision.reasons, created=True)
+        return IntakeResult(
+            call_id, incident_id, room, priority, decision.reasons, created=True, caller=caller
+        )
 
     def _replayed(self, conn: Connection, call: Any) -> IntakeResult:
         incident_id = store.incident_of(conn, call.id)

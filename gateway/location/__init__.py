@@ -1,0 +1,1 @@
+"""Pure parsers for caller-location payloads: PIDF-LO, Geolocation, multipart, AML, PANI."""
