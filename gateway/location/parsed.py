@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-SOURCES = frozenset({"pidf-lo", "aml", "cell"})
+SOURCES = frozenset({"pidf-lo", "aml", "cell", "fixed-line", "operator"})
 SHAPES = frozenset(
     {"Point", "Circle", "Ellipse", "Polygon", "ArcBand", "Sphere", "Ellipsoid", "Prism", "civic"}
 )

@@ -46,7 +46,8 @@ def test_pidf_part_is_found_by_content_id(content_type: str, body: bytes) -> Non
 
 
 def test_angle_brackets_on_the_asked_content_id_are_optional() -> None:
-    assert find_body_part(MIXED, body_crlf(), f" <{CID}> ") == find_body_part(MIXED, body_crlf(), CID)
+    bracketed = find_body_part(MIXED, body_crlf(), f" <{CID}> ")
+    assert bracketed == find_body_part(MIXED, body_crlf(), CID)
 
 
 def test_content_id_comparison_is_exact() -> None:
@@ -55,7 +56,8 @@ def test_content_id_comparison_is_exact() -> None:
 
 
 def test_sdp_part_is_returned_with_its_type_and_without_the_delimiter_line_end() -> None:
-    body = body_crlf().replace(b"Content-Type: application/sdp", b"Content-Type: application/sdp\r\nContent-ID: <sdp1>")
+    sdp_type = b"Content-Type: application/sdp"
+    body = body_crlf().replace(sdp_type, sdp_type + b"\r\nContent-ID: <sdp1>")
     media_type, part = find_body_part(MIXED, body, "sdp1")
     assert media_type == "application/sdp"
     assert part.startswith(b"v=0\r\n") and part.endswith(b"telephone-event/8000\r\n")
@@ -69,10 +71,10 @@ def test_pidf_parts_lists_every_pidf_part_or_the_body_itself() -> None:
 
 
 def test_nested_multipart_parts_are_searched() -> None:
-    inner = build(b"Content-Type: application/pidf+xml\r\nContent-ID: <in@x>\r\n\r\n<presence/>",
-                  boundary=b"inner")  # fmt: skip
-    outer = build(b"Content-Type: application/sdp\r\n\r\nv=0",
-                  b"Content-Type: multipart/related; boundary=inner\r\n\r\n" + inner)  # fmt: skip
+    pidf = b"Content-Type: application/pidf+xml\r\nContent-ID: <in@x>\r\n\r\n<presence/>"
+    inner = build(pidf, boundary=b"inner")
+    sdp = b"Content-Type: application/sdp\r\n\r\nv=0"
+    outer = build(sdp, b"Content-Type: multipart/related; boundary=inner\r\n\r\n" + inner)
     content_type = "multipart/mixed; boundary=b1"
     assert find_body_part(content_type, outer, "in@x") == ("application/pidf+xml", b"<presence/>")
     assert pidf_parts(content_type, outer) == [b"<presence/>"]
@@ -80,8 +82,12 @@ def test_nested_multipart_parts_are_searched() -> None:
 
 def test_base64_part_is_decoded_and_folded_headers_are_joined() -> None:
     encoded = base64.encodebytes(b"<presence/>")
-    body = build(b"Content-Type: application/pidf+xml;\r\n charset=utf-8\r\nContent-ID:\r\n\t<p@x>\r\n"
-                 b"Content-Transfer-Encoding: base64\r\n\r\n" + encoded)  # fmt: skip
+    headers = (
+        b"Content-Type: application/pidf+xml;\r\n charset=utf-8\r\n"
+        b"Content-ID:\r\n\t<p@x>\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n"
+    )
+    body = build(headers + encoded)
     assert find_body_part("multipart/mixed; boundary=b1", body, "p@x") == (
         "application/pidf+xml",
         b"<presence/>",
@@ -89,12 +95,23 @@ def test_base64_part_is_decoded_and_folded_headers_are_joined() -> None:
 
 
 def test_part_without_headers_is_plain_text_and_padding_after_a_delimiter_is_allowed() -> None:
-    body = b"--b1   \r\n\r\nhello\r\n--b1\r\nContent-ID: <x>\r\n\r\n--b1x is not a delimiter\r\n--b1-- \r\n"
+    body = (
+        b"--b1   \r\n\r\nhello\r\n"
+        b"--b1\r\nContent-ID: <x>\r\n\r\n--b1x is not a delimiter\r\n"
+        b"--b1-- \r\n"
+    )
     assert find_body_part("multipart/mixed; boundary=b1", body, "x") == (
         "text/plain",
         b"--b1x is not a delimiter",
     )
     assert pidf_parts("multipart/mixed; boundary=b1", body) == []
+
+
+CID_A = b"Content-ID: <a>\r\n"
+
+
+def in_boundary1(*parts: bytes) -> bytes:
+    return build(*parts, boundary=b"boundary1")
 
 
 @pytest.mark.parametrize(
@@ -110,16 +127,25 @@ def test_part_without_headers_is_plain_text_and_padding_after_a_delimiter_is_all
         (MIXED, b"no delimiter at all", "multipart-malformed"),
         (MIXED, b"--boundary1--\r\n", "multipart-malformed"),
         (MIXED, b"x" * (MAX_BODY_BYTES + 1), "multipart-malformed"),
-        (MIXED, build(b"Content-ID: <t>", boundary=b"boundary1"), "multipart-malformed"),
-        (MIXED, build(b"Bad Header\r\n\r\nx", boundary=b"boundary1"), "multipart-malformed"),
-        (MIXED, build(b"Content-ID: <a>\r\nContent-ID: <b>\r\n\r\nx", boundary=b"boundary1"),
-         "multipart-malformed"),  # fmt: skip
-        (MIXED, build(b"Content-ID: <a>\r\nContent-Transfer-Encoding: uuencode\r\n\r\nx",
-                      boundary=b"boundary1"), "multipart-malformed"),  # fmt: skip
-        (MIXED, build(b"Content-ID: <a>\r\nContent-Transfer-Encoding: base64\r\n\r\n@@@",
-                      boundary=b"boundary1"), "multipart-malformed"),  # fmt: skip
-        (MIXED, build(b"Content-ID: <\xff>\r\n\r\nx", boundary=b"boundary1"), "multipart-malformed"),
-        (MIXED, build(*[b"\r\nx"] * (MAX_PARTS + 1), boundary=b"boundary1"), "multipart-malformed"),
+        (MIXED, in_boundary1(b"Content-ID: <t>"), "multipart-malformed"),
+        (MIXED, in_boundary1(b"Bad Header\r\n\r\nx"), "multipart-malformed"),
+        (
+            MIXED,
+            in_boundary1(b"Content-ID: <a>\r\nContent-ID: <b>\r\n\r\nx"),
+            "multipart-malformed",
+        ),
+        (
+            MIXED,
+            in_boundary1(CID_A + b"Content-Transfer-Encoding: uuencode\r\n\r\nx"),
+            "multipart-malformed",
+        ),
+        (
+            MIXED,
+            in_boundary1(CID_A + b"Content-Transfer-Encoding: base64\r\n\r\n@@@"),
+            "multipart-malformed",
+        ),
+        (MIXED, in_boundary1(b"Content-ID: <\xff>\r\n\r\nx"), "multipart-malformed"),
+        (MIXED, in_boundary1(*[b"\r\nx"] * (MAX_PARTS + 1)), "multipart-malformed"),
         (MIXED, body_crlf().replace(b"boundary1", b"other"), "multipart-malformed"),
         (MIXED, body_crlf().replace(CID.encode(), b"someone-else@x"), "multipart-part-not-found"),
     ],

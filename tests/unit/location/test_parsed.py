@@ -44,6 +44,9 @@ def test_civic_fix_json_keeps_the_address() -> None:
     assert fix.to_json_dict()["fixed_at"] is None
 
 
+PLUS_ONE = timezone(timedelta(hours=1))
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -57,7 +60,7 @@ def test_civic_fix_json_keeps_the_address() -> None:
         {"source": "aml", "confidence_pct": 100.0},
         {"source": "aml", "confidence_pct": 0.0},
         {"source": "aml", "fixed_at": datetime(2026, 11, 22, 4, 30)},
-        {"source": "aml", "fixed_at": datetime(2026, 11, 22, 4, 30, tzinfo=timezone(timedelta(hours=1)))},
+        {"source": "aml", "fixed_at": datetime(2026, 11, 22, 5, 30, tzinfo=PLUS_ONE)},
         {"source": "aml", "shape": "Blob"},
     ],
 )
@@ -70,13 +73,20 @@ def test_fix_refuses_values_that_are_not_a_location(kwargs: dict[str, object]) -
 def test_error_carries_code_and_message() -> None:
     error = LocationParseError("aml-length-mismatch", "ml=124 but the message is 129 long")
     assert isinstance(error, ValueError)
-    assert (error.code, error.message) == ("aml-length-mismatch", "ml=124 but the message is 129 long")
+    assert error.code == "aml-length-mismatch"
+    assert error.message == "ml=124 but the message is 129 long"
     assert str(error).startswith("aml-length-mismatch: ")
 
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("+33.97421", 33.97421), ("-006.84971", -6.84971), ("12", 12.0), (" 7.5 ", 7.5), ("1e2", 100.0)],
+    [
+        ("+33.97421", 33.97421),
+        ("-006.84971", -6.84971),
+        ("12", 12.0),
+        (" 7.5 ", 7.5),
+        ("1e2", 100.0),
+    ],
 )
 def test_decimal_accepts_plain_ascii_numbers(text: str, value: float) -> None:
     assert parse_decimal(text, code="x", what="n") == value
