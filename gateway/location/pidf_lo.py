@@ -1,22 +1,17 @@
 """PIDF-LO documents to `ParsedFix` lists: one fix per geodetic shape or civic address.
 
-Follows RFC 4119 (presence / tuple / status / gp:geopriv / gp:location-info, tuple
-timestamp, gp:method), RFC 4479 / RFC 5491 §3.1 (dm:device and dm:person elements with
-dm:timestamp and dm:deviceID), RFC 5491 §5.2 (the GeoShape set: gml:Point, gml:Polygon,
-gs:Circle, gs:Ellipse, gs:ArcBand, gs:Sphere, gs:Ellipsoid, gs:Prism, with srsName
-urn:ogc:def:crs:EPSG::4326 as "lat lon" or ::4979 as "lat lon alt" and distances in
-urn:ogc:def:uom:EPSG::9001 metres), RFC 5139 (ca:civicAddress) and RFC 7459 (con:confidence,
-a percentage, with its pdf attribute). The pre-RFC 5491 `gml:location` wrapper with
-`gml:coordinates` is not supported: such a document reads as having no location.
+Read: RFC 4119 (presence/tuple/status/gp:geopriv/gp:location-info, tuple timestamp,
+gp:method); RFC 4479 dm:device and dm:person (RFC 5491 §3.1) with dm:timestamp, dm:deviceID;
+the RFC 5491 §5.2 GeoShapes, srsName urn:ogc:def:crs:EPSG::4326 ("lat lon") or ::4979
+("lat lon alt"), distances in urn:ogc:def:uom:EPSG::9001 metres; RFC 5139 ca:civicAddress;
+RFC 7459 con:confidence (a percentage; absent -> None, though RFC 5491 implies 95 %). The
+pre-RFC 5491 `gml:location`/`gml:coordinates` form is not read: it counts as no location.
 
-Shapes reduce to a centre and a radius: Circle and Sphere keep theirs; Ellipse and
-Ellipsoid use the semi-major axis; ArcBand its centre and outer radius; Polygon and Prism
-the vertex mean and the farthest vertex (see `geodesy`). When con:confidence is absent,
-`confidence_pct` stays None (RFC 5491 implies 95 %; the domain decides).
-
-Hostile input: at most 64 KiB, UTF-8 only (a declared encoding is ignored), and any
-<!DOCTYPE or <!ENTITY is refused before the XML parser sees the text, so no entity
-expansion or external fetch can happen.
+Each shape becomes a centre and a radius: Circle/Sphere their radius, Ellipse/Ellipsoid the
+semi-major axis, ArcBand the outer radius, Polygon/Prism the vertex mean and the farthest
+vertex from it (`geodesy`). Hostile input: 64 KiB at most, UTF-8 only (a declared encoding
+is ignored), and <!DOCTYPE / <!ENTITY is refused before the XML parser sees the text, so no
+entity expansion or external fetch can happen.
 """
 
 from __future__ import annotations
@@ -26,19 +21,19 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from gateway.location.geodesy import centre_and_radius
 from gateway.location.parsed import (
     LocationParseError,
     ParsedFix,
-    as_utc,
     check_coordinates,
     parse_decimal,
     parse_length,
 )
 
 MAX_BYTES = 64 * 1024
+BAD_COORD = "pidf-bad-coordinate"
 
 PIDF = "urn:ietf:params:xml:ns:pidf"
 GP = "urn:ietf:params:xml:ns:pidf:geopriv10"
@@ -59,9 +54,7 @@ CIVIC_ELEMENTS = frozenset(
 )  # fmt: skip
 
 _FORBIDDEN = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})"
-)
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", re.ASCII)
 
 
 def _q(namespace: str, name: str) -> str:
@@ -72,12 +65,13 @@ _HOLDERS = {_q(PIDF, "tuple"): "tuple", _q(DM, "device"): "device", _q(DM, "pers
 
 
 @dataclass(frozen=True)
-class _Geo:
+class _Found:
     shape: str
-    latitude: float
-    longitude: float
-    radius_m: float | None
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_m: float | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    civic: dict[str, str] | None = None
 
 
 def parse_pidf_lo(xml: str | bytes) -> list[ParsedFix]:
@@ -102,15 +96,13 @@ def parse_pidf_lo(xml: str | bytes) -> list[ParsedFix]:
 
 
 def _load(xml: str | bytes) -> ET.Element:
-    if len(xml) > MAX_BYTES:
-        raise LocationParseError("pidf-too-large", f"document exceeds {MAX_BYTES} bytes")
-    try:
-        raw = xml.encode("utf-8") if isinstance(xml, str) else bytes(xml)
-        if len(raw) > MAX_BYTES:
-            raise LocationParseError("pidf-too-large", f"document exceeds {MAX_BYTES} bytes")
+    try:  # a str longer than the cap is too large whatever its encoding: test before encoding
+        raw = b"" if len(xml) > MAX_BYTES else xml.encode() if isinstance(xml, str) else xml
         text = raw.removeprefix(codecs.BOM_UTF8).decode("utf-8")
     except UnicodeError as exc:
         raise LocationParseError("pidf-malformed", "document is not UTF-8") from exc
+    if len(xml) > MAX_BYTES or len(raw) > MAX_BYTES:
+        raise LocationParseError("pidf-too-large", f"document exceeds {MAX_BYTES} bytes")
     if _FORBIDDEN.search(text):
         raise LocationParseError("pidf-dtd-forbidden", "DOCTYPE/ENTITY declarations are refused")
     try:
@@ -120,36 +112,34 @@ def _load(xml: str | bytes) -> ET.Element:
 
 
 def _text(element: ET.Element | None) -> str | None:
-    if element is None:
-        return None
-    text = " ".join((element.text or "").split())
+    """The element's text with runs of whitespace made single spaces, capped; None if empty."""
+    text = " ".join((element.text or "").split()) if element is not None else ""
     return text[:120] or None
 
 
 def _holder_context(
     holder: ET.Element, kind: str, entity: str | None
 ) -> tuple[datetime | None, dict[str, str]]:
-    details = {"element": kind}
-    if entity:
-        details["entity"] = entity[:256]
-    if holder.get("id"):
-        details["element_id"] = str(holder.get("id"))[:256]
-    device_id = _text(holder.find(_q(DM, "deviceID")))
-    if device_id:
-        details["device_id"] = device_id
-    stamp_tag = _q(PIDF, "timestamp") if kind == "tuple" else _q(DM, "timestamp")
-    stamp = _text(holder.find(stamp_tag))
-    return (_timestamp(stamp) if stamp else None), details
+    """The timestamp and identifiers of a tuple / dm:device / dm:person element."""
+    details = {
+        "element": kind,
+        "entity": (entity or "")[:256],
+        "element_id": holder.get("id", "")[:256],
+        "device_id": _text(holder.find(_q(DM, "deviceID"))) or "",
+    }
+    stamp = _text(holder.find(_q(PIDF if kind == "tuple" else DM, "timestamp")))
+    return _timestamp(stamp), {key: value for key, value in details.items() if value}
 
 
-def _timestamp(text: str) -> datetime:
-    if not _RFC3339.fullmatch(text.upper()):
-        raise LocationParseError("pidf-bad-timestamp", f"timestamp {text[:40]!r} is not RFC 3339")
+def _timestamp(text: str | None) -> datetime | None:
+    if text is None:
+        return None
     try:
-        moment = datetime.fromisoformat(text.upper())
+        if not _RFC3339.fullmatch(text.upper()):
+            raise ValueError("not RFC 3339 with a time zone")
+        return datetime.fromisoformat(text.upper()).astimezone(UTC)
     except ValueError as exc:
         raise LocationParseError("pidf-bad-timestamp", f"timestamp {text[:40]!r}: {exc}") from exc
-    return as_utc(moment, code="pidf-bad-timestamp", what="timestamp")
 
 
 def _fixes_in(
@@ -159,38 +149,22 @@ def _fixes_in(
     details = context | ({"confidence_pdf": pdf} if pdf else {})
     fixes: list[ParsedFix] = []
     for child in info:
-        if child.tag == _q(CA, "civicAddress"):
-            civic = _civic(child)
-            if not civic:
-                continue
-            lang = child.get(XML_LANG)
-            fixes.append(
-                ParsedFix(
-                    "pidf-lo",
-                    confidence_pct=confidence,
-                    fixed_at=fixed_at,
-                    method=method,
-                    civic=civic,
-                    shape="civic",
-                    details=details | ({"civic_lang": lang[:35]} if lang else {}),
-                )
-            )
+        reader = _READERS.get(child.tag)
+        found = reader(child) if reader is not None else None
+        if found is None:
             continue
-        reader = _SHAPE_READERS.get(child.tag)
-        if reader is None:
-            continue
-        geo = reader(child)
         fixes.append(
             ParsedFix(
                 "pidf-lo",
-                latitude=geo.latitude,
-                longitude=geo.longitude,
-                radius_m=geo.radius_m,
+                latitude=found.latitude,
+                longitude=found.longitude,
+                radius_m=found.radius_m,
                 confidence_pct=confidence,
                 fixed_at=fixed_at,
                 method=method,
-                shape=geo.shape,
-                details=details | geo.extra,
+                civic=found.civic,
+                shape=found.shape,
+                details=details | found.extra,
             )
         )
     return fixes
@@ -209,7 +183,7 @@ def _confidence(info: ET.Element) -> tuple[float | None, str | None]:
     return value, pdf
 
 
-def _civic(element: ET.Element) -> dict[str, str]:
+def _civic(element: ET.Element) -> _Found | None:
     civic: dict[str, str] = {}
     prefix = f"{{{CA}}}"
     for child in element:
@@ -217,7 +191,9 @@ def _civic(element: ET.Element) -> dict[str, str]:
         value = _text(child)
         if child.tag.startswith(prefix) and name in CIVIC_ELEMENTS and value:
             civic.setdefault(name, value)
-    return civic
+    lang = element.get(XML_LANG)
+    extra = {"civic_lang": lang[:35]} if lang else {}
+    return _Found("civic", civic=civic, extra=extra) if civic else None
 
 
 # --- geodetic shapes -------------------------------------------------------------------------
@@ -234,28 +210,25 @@ def _dimension(shape: ET.Element, inherited: int | None = None) -> int:
 
 
 def _positions(text: str | None, dimension: int) -> list[tuple[float, ...]]:
-    values = [
-        parse_decimal(v, code="pidf-bad-coordinate", what="coordinate")
-        for v in (text or "").split()
-    ]
+    values = [parse_decimal(v, code=BAD_COORD, what="coordinate") for v in (text or "").split()]
     if not values or len(values) % dimension:
-        raise LocationParseError(
-            "pidf-bad-coordinate", f"expected {dimension} numbers per position, got {len(values)}"
-        )
+        raise LocationParseError(BAD_COORD, f"{len(values)} numbers, not {dimension} per position")
     positions = [tuple(values[i : i + dimension]) for i in range(0, len(values), dimension)]
     for position in positions:
-        check_coordinates(position[0], position[1], code="pidf-bad-coordinate")
+        check_coordinates(position[0], position[1], code=BAD_COORD)
     return positions
 
 
-def _centre(shape: ET.Element, dimension: int) -> tuple[float, ...]:
+def _centre(shape: ET.Element) -> tuple[float, float, dict[str, str]]:
+    """(lat, lon, {"altitude_m": ...} for 3D) of the shape's gml:pos."""
     pos = shape.find(_q(GML, "pos"))
     if pos is None:
         raise LocationParseError("pidf-missing-pos", f"{_local(shape)} has no gml:pos")
-    positions = _positions(pos.text, dimension)
+    positions = _positions(pos.text, _dimension(shape))
     if len(positions) != 1:
-        raise LocationParseError("pidf-bad-coordinate", "gml:pos holds more than one position")
-    return positions[0]
+        raise LocationParseError(BAD_COORD, "gml:pos holds more than one position")
+    (lat, lon, *alt) = positions[0]
+    return lat, lon, {"altitude_m": str(alt[0])} if alt else {}
 
 
 def _distance(shape: ET.Element, name: str) -> float:
@@ -272,76 +245,62 @@ def _local(element: ET.Element) -> str:
     return element.tag.rpartition("}")[2]
 
 
-def _with_altitude(position: tuple[float, ...], extra: dict[str, str]) -> dict[str, str]:
-    return extra | ({"altitude_m": str(position[2])} if len(position) == 3 else {})
+def _round(shape: ET.Element) -> _Found:
+    """gml:Point (no radius), gs:Circle and gs:Sphere."""
+    lat, lon, extra = _centre(shape)
+    radius = _distance(shape, "radius") if _local(shape) != "Point" else None
+    return _Found(_local(shape), lat, lon, radius, extra)
 
 
-def _point(shape: ET.Element) -> _Geo:
-    centre = _centre(shape, _dimension(shape))
-    return _Geo("Point", centre[0], centre[1], None, _with_altitude(centre, {}))
-
-
-def _circle(shape: ET.Element) -> _Geo:
-    centre = _centre(shape, _dimension(shape))
-    radius = _distance(shape, "radius")
-    return _Geo(_local(shape), centre[0], centre[1], radius, _with_altitude(centre, {}))
-
-
-def _ellipse(shape: ET.Element) -> _Geo:
-    centre = _centre(shape, _dimension(shape))
-    major, minor = _distance(shape, "semiMajorAxis"), _distance(shape, "semiMinorAxis")
-    extra = {"semi_minor_m": str(minor)}
+def _ellipse(shape: ET.Element) -> _Found:
+    """gs:Ellipse and gs:Ellipsoid: the semi-major axis is the radius."""
+    lat, lon, extra = _centre(shape)
+    extra["semi_minor_m"] = str(_distance(shape, "semiMinorAxis"))
     if shape.find(_q(GS, "verticalAxis")) is not None:
         extra["vertical_axis_m"] = str(_distance(shape, "verticalAxis"))
-    return _Geo(_local(shape), centre[0], centre[1], major, _with_altitude(centre, extra))
+    return _Found(_local(shape), lat, lon, _distance(shape, "semiMajorAxis"), extra)
 
 
-def _arc_band(shape: ET.Element) -> _Geo:
-    centre = _centre(shape, _dimension(shape))
+def _arc_band(shape: ET.Element) -> _Found:
+    lat, lon, extra = _centre(shape)
     inner, outer = _distance(shape, "innerRadius"), _distance(shape, "outerRadius")
     if inner > outer:
         raise LocationParseError("pidf-bad-distance", "ArcBand inner radius exceeds outer radius")
-    return _Geo("ArcBand", centre[0], centre[1], outer, {"inner_radius_m": str(inner)})
+    return _Found("ArcBand", lat, lon, outer, extra | {"inner_radius_m": str(inner)})
 
 
-def _ring(polygon: ET.Element, dimension: int) -> list[tuple[float, float]]:
+def _polygon(shape: ET.Element) -> _Found:
+    """gml:Polygon, or gs:Prism through its base polygon (whose srsName it may inherit)."""
+    polygon, dimension = shape, _dimension(shape)
+    extra = {}
+    if _local(shape) == "Prism":
+        found = shape.find(f"{_q(GS, 'base')}/{_q(GML, 'Polygon')}")
+        if found is None:
+            raise LocationParseError("pidf-malformed", "Prism has no gs:base/gml:Polygon")
+        polygon, dimension = found, _dimension(found, dimension)
+        extra["height_m"] = str(_distance(shape, "height"))
     ring = polygon.find(f"{_q(GML, 'exterior')}/{_q(GML, 'LinearRing')}")
     if ring is None:
         raise LocationParseError("pidf-malformed", "polygon has no gml:exterior/gml:LinearRing")
     pos_list = ring.find(_q(GML, "posList"))
-    if pos_list is not None:
-        positions = _positions(pos_list.text, dimension)
-    else:
-        found = ring.findall(_q(GML, "pos"))
-        positions = [p for pos in found for p in _positions(pos.text, dimension)]
+    texts = [pos_list.text] if pos_list is not None else [p.text for p in ring.iter(_q(GML, "pos"))]
+    positions = [position for text in texts for position in _positions(text, dimension)]
     if len(positions) > 1 and positions[0] == positions[-1]:
         positions = positions[:-1]
     if len(positions) < 3:
         raise LocationParseError("pidf-missing-pos", "polygon ring needs at least 3 vertices")
-    return [(p[0], p[1]) for p in positions]
+    lat, lon, radius = centre_and_radius([(p[0], p[1]) for p in positions])
+    return _Found(_local(shape), lat, lon, radius, extra)
 
 
-def _polygon(shape: ET.Element) -> _Geo:
-    lat, lon, radius = centre_and_radius(_ring(shape, _dimension(shape)))
-    return _Geo("Polygon", lat, lon, radius)
-
-
-def _prism(shape: ET.Element) -> _Geo:
-    dimension = _dimension(shape)
-    polygon = shape.find(f"{_q(GS, 'base')}/{_q(GML, 'Polygon')}")
-    if polygon is None:
-        raise LocationParseError("pidf-malformed", "Prism has no gs:base/gml:Polygon")
-    lat, lon, radius = centre_and_radius(_ring(polygon, _dimension(polygon, dimension)))
-    return _Geo("Prism", lat, lon, radius, {"height_m": str(_distance(shape, "height"))})
-
-
-_SHAPE_READERS: dict[str, Callable[[ET.Element], _Geo]] = {
-    _q(GML, "Point"): _point,
+_READERS: dict[str, Callable[[ET.Element], _Found | None]] = {
+    _q(CA, "civicAddress"): _civic,
+    _q(GML, "Point"): _round,
     _q(GML, "Polygon"): _polygon,
-    _q(GS, "Circle"): _circle,
-    _q(GS, "Sphere"): _circle,
+    _q(GS, "Circle"): _round,
+    _q(GS, "Sphere"): _round,
     _q(GS, "Ellipse"): _ellipse,
     _q(GS, "Ellipsoid"): _ellipse,
     _q(GS, "ArcBand"): _arc_band,
-    _q(GS, "Prism"): _prism,
+    _q(GS, "Prism"): _polygon,
 }

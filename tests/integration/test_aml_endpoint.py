@@ -49,8 +49,9 @@ async def test_an_aml_during_a_call_becomes_its_best_fix_and_is_published(client
     seen: list[object] = []
     client.app[EVENTS_KEY].subscribe(seen.append)
     call = await client.app[INTAKE_KEY].take_call(
-        IntakeRequest(external_id="1.1", trunk="inwi", default_room="rabat",
-                      caller_raw="0612345678")  # fmt: skip
+        IntakeRequest(
+            external_id="1.1", trunk="inwi", default_room="rabat", caller_raw="0612345678"
+        )
     )
     status, body = await post(client, sms(33.97421, 12))
     assert status == 202 and body["status"] == "accepted" and body["call_id"] == call.call_id
@@ -76,8 +77,9 @@ async def test_a_garbled_aml_is_kept_and_refused_with_its_reason(client: Client)
 
 async def test_an_aml_outside_the_service_area_is_rejected(client: Client) -> None:
     await client.app[INTAKE_KEY].take_call(
-        IntakeRequest(external_id="1.2", trunk="inwi", default_room="rabat",
-                      caller_raw="0612345679")  # fmt: skip
+        IntakeRequest(
+            external_id="1.2", trunk="inwi", default_room="rabat", caller_raw="0612345679"
+        )
     )
     status, body = await post(client, sms(48.85, 12), sender="0612345679")
     assert status == 202 and body["status"] == "rejected"

@@ -99,7 +99,8 @@ def test_params_are_rendered(secrets: SandboxSecrets) -> None:
     out = render_configs(params, secrets)
     assert "bind = 127.0.0.1:5070" in out["pjsip.conf"]
     assert "port = 5039" in out["manager.conf"]
-    assert "AGI(agi://127.0.0.5:4600/intake)" in out["extensions.conf"]
+    intake = 'AGI(agi://127.0.0.5:4600/${IF($["${ARG1}" = ""]?intake:${ARG1})})'
+    assert intake in out["extensions.conf"]
     assert "AGI(agi://127.0.0.5:4600/ivr)" in out["extensions.conf"]
     assert "Set(TIMEOUT(absolute)=7)" in out["extensions.conf"]
     assert "Set(TIMEOUT(absolute)=14)" in out["extensions.conf"]
@@ -207,7 +208,9 @@ def test_the_dialplan_uses_the_names_the_gateway_uses(rendered: dict[str, str]) 
         dialplan.IVR_DONE,
     ):
         assert f"${{{variable}}}" in text
-    assert f"/{dialplan.INTAKE_SCRIPT})" in text and f"/{dialplan.IVR_SCRIPT})" in text
+    assert f"?{dialplan.INTAKE_SCRIPT}:" in text and f"/{dialplan.IVR_SCRIPT})" in text
+    assert f"l19-intake,s,1({dialplan.HANDOFF_SCRIPT})" in text
+    assert f"Set({dialplan.TWILIO_CALL}=" in text and "Set(L19_LOCATION=" in text
     assert f",{dialplan.QUEUE_LOG_FAILOPEN}," in text and f",{dialplan.QUEUE_LOG_INTAKE}," in text
     assert f",{dialplan.QUEUE_LOG_IVR}," in text
 
