@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -42,6 +42,14 @@ _FIELD_NAMES = frozenset(
 )
 
 
+def _not_before_reception(update: TimelineUpdate, received_at: datetime) -> TimelineUpdate:
+    """queue_log times are whole seconds: an event of the second the call arrived in would
+    sort before the call's reception. It happened after it: say so."""
+    if update.source == "queue_log" and update.at < received_at <= update.at + timedelta(seconds=1):
+        return replace(update, at=received_at)
+    return update
+
+
 class TimelineService:
     def __init__(self, database: Database, default_region: str) -> None:
         self._db = database
@@ -61,6 +69,7 @@ class TimelineService:
             store.insert_call(conn, self._observed_values(update, caller))
             call = store.find_call(conn, "asterisk", update.external_id)
             assert call is not None
+        update = _not_before_reception(update, store.utc(call.received_at))
         inserted = store.add_event(conn, {
             "call_id": call.id, "kind": update.kind.value, "at": update.at,
             "source": update.source, "dedupe_key": update.dedupe_key,

@@ -79,3 +79,20 @@ async def test_queue_events_before_any_intake_record_the_call_as_observed(
         call = await repo.find_call(session, "asterisk", "8.1")
     assert call is not None and result.created
     assert (call.intake, call.status, call.trunk) == ("completed", "queued", "orange")
+
+
+async def test_a_queue_log_event_of_the_second_the_call_arrived_in_sorts_after_its_reception(
+    database: Database,
+) -> None:
+    received = T0 + timedelta(milliseconds=700)
+    await IntakeService(database, Settings()).take_call(
+        IntakeRequest(external_id="9.1", caller_raw="0612345678", received_at=received)
+    )
+    timeline = TimelineService(database, "MA")
+    assert await timeline.apply(_update(TimelineKind.QUEUED, 0, "queue_log", "queued"))
+    async with database.sessions() as session:
+        call = await repo.find_call(session, "asterisk", "9.1")
+        assert call is not None
+        events = await repo.timeline(session, call.id)
+    assert [event.kind for event in events] == ["received", "queued"]
+    assert repo.utc(events[1].at) == received
