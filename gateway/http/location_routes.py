@@ -1,4 +1,11 @@
-"""`POST /api/v1/location/aml`: Advanced Mobile Location messages from the carriers.
+"""Location intake over HTTP: an operator's typed address, and AML from the carriers.
+
+`POST /api/v1/calls/{id}/locations` takes `{"address": "12 avenue Mohammed V", "city":
+"Rabat"}`, finds it on the local gazetteer (`line19 places import`) and records it as an
+`operator` fix (which the best-fix rules put first); not found: 422 `address-not-found`,
+kept as a rejected fix.
+
+`POST /api/v1/location/aml`: Advanced Mobile Location messages from the carriers.
 
 Each carrier has its own token (`aml_tokens` in the settings) and sends
 `Authorization: Bearer <token>`. Two bodies are taken:
@@ -17,18 +24,22 @@ from __future__ import annotations
 
 import hmac
 import logging
+from dataclasses import asdict
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from dispatch_core.location import FixSource
 from gateway.callers.numbers import describe_caller
-from gateway.http.errors import ApiError
-from gateway.http.schemas import AmlAccepted
-from gateway.keys import LOCATIONS_KEY, SETTINGS_KEY
+from gateway.http.errors import ApiError, NotFound
+from gateway.http.schemas import AddressFixOut, AddressIn, AmlAccepted
+from gateway.keys import DATABASE_KEY, LOCATIONS_KEY, SETTINGS_KEY
 from gateway.location.aml import parse_aml_https, parse_aml_sms
+from gateway.location.gazetteer import geocode
 from gateway.location.parsed import LocationParseError, ParsedFix
+from gateway.persistence import calls as repo
 from gateway.services.location import LocationInput
 
 logger = logging.getLogger(__name__)
@@ -74,6 +85,46 @@ def _parse(request: web.Request, text: str, now: datetime) -> tuple[ParsedFix, s
         "AML is text/plain (SMS form) or application/x-www-form-urlencoded (HTTPS form)",
         status=415, code="unsupported-media-type",
     )  # fmt: skip
+
+
+@location_routes.post("/api/v1/calls/{call_id}/locations")
+async def post_address(request: web.Request) -> web.Response:
+    """An operator's address for the call: geocoded on the gazetteer, kept as an operator fix."""
+    call_id = request.match_info["call_id"][:64]
+    try:
+        entry = AddressIn.model_validate(await request.json())
+    except (ValueError, ValidationError) as exc:
+        raise ApiError("expected {\"address\": …, \"city\": …}", code="invalid-body",
+                       details={"reason": str(exc)[:300]}) from exc  # fmt: skip
+    database = request.app[DATABASE_KEY]
+    async with database.sessions() as session:
+        if await repo.get_call(session, call_id) is None:
+            raise NotFound("no such call", code="no-such-call", details={"id": call_id})
+    matches = await geocode(database, entry.address, city=entry.city, limit=4)
+    now = datetime.now(UTC)
+    raw = entry.address if entry.city is None else f"{entry.address}, {entry.city}"
+    if not matches:
+        await request.app[LOCATIONS_KEY].record(LocationInput(
+            FixSource.OPERATOR, raw, now, error="address-not-found: not in the gazetteer",
+            call_id=call_id,
+        ))  # fmt: skip
+        raise ApiError("the address is not in the gazetteer", status=422,
+                       code="address-not-found", details={"address": raw})  # fmt: skip
+    best = matches[0]
+    fix = ParsedFix(
+        "operator", latitude=best.latitude, longitude=best.longitude, radius_m=best.radius_m,
+        method="Manual", details={"place": best.name, "kind": best.kind,
+                                  "city": best.city or "", "house_number": best.house_number or ""},
+    )  # fmt: skip
+    recorded = await request.app[LOCATIONS_KEY].record(
+        LocationInput(FixSource.OPERATOR, raw, now, parsed=fix, call_id=call_id)
+    )
+    body = AddressFixOut(
+        location_id=recorded.location_id, status=recorded.status,
+        best_location_id=recorded.best_location_id, place=asdict(best),
+        alternatives=[asdict(match) for match in matches[1:]],
+    )  # fmt: skip
+    return web.Response(text=body.model_dump_json(), status=201, content_type="application/json")
 
 
 @location_routes.post("/api/v1/location/aml")

@@ -111,3 +111,19 @@ class AmlAccepted(BaseModel):
     reason: str | None
     call_id: str | None
     best_location_id: int | None
+
+
+class AddressIn(BaseModel):
+    """An address the operator typed, to be found on the local gazetteer."""
+
+    model_config = {"extra": "forbid"}
+    address: str = Field(min_length=2, max_length=200)
+    city: str | None = Field(default=None, max_length=64)
+
+
+class AddressFixOut(BaseModel):
+    location_id: int | None
+    status: str
+    best_location_id: int | None
+    place: dict[str, Any] = Field(description="the gazetteer entry the address was found as")
+    alternatives: list[dict[str, Any]] = Field(description="the next candidates, best first")

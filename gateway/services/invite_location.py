@@ -9,6 +9,8 @@ caller's number, and returns to Asterisk at once; this runs in a task of its own
    as PIDF-LO (a `cid:` URI is the body, already read by Asterisk);
 4. for a fixed-line number, the area of the number (gateway/location/fixed_line.py).
 
+A civic address (RFC 5139) without coordinates is placed with the local gazetteer.
+
 Every payload is recorded, the unusable ones with their reason (services/location.py).
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import aiohttp
@@ -25,6 +28,7 @@ from gateway.callers.numbers import CallerNumber
 from gateway.location import cells
 from gateway.location.asterisk_geo import InviteLocation, decode_handover, parse_geo_profile
 from gateway.location.fixed_line import area_fix
+from gateway.location.gazetteer import geocode
 from gateway.location.geolocation_header import parse_geolocation_headers
 from gateway.location.pani import parse_pani, trusted_cell
 from gateway.location.parsed import LocationParseError, ParsedFix
@@ -87,11 +91,29 @@ class InviteLocator:
                 await self._rejected(call_id, FixSource.PIDF_LO, raw, exc)
             else:
                 if fix is not None:
+                    fix = await self._geocoded(fix)
                     await self._record(call_id, FixSource.PIDF_LO, raw, fix)
         if invite.pani:
             await self._cell(call_id, invite.pani)
         if invite.geolocation:
             await self._references(call_id, invite.geolocation)
+
+    async def _geocoded(self, fix: ParsedFix) -> ParsedFix:
+        """A civic address without coordinates, placed with the local gazetteer if it can be
+        (street and number, in the town: RFC 5139 RD/HNO and A3)."""
+        civic = fix.civic
+        if fix.latitude is not None or not civic or not civic.get("RD"):
+            return fix
+        text = " ".join(part for part in (civic.get("HNO"), civic.get("RD")) if part)
+        matches = await geocode(self._db, text, city=civic.get("A3"), limit=1)
+        if not matches:
+            return fix
+        place = matches[0]
+        return replace(
+            fix, latitude=place.latitude, longitude=place.longitude, radius_m=place.radius_m,
+            method=f"{fix.method or 'civic'} (gazetteer: {place.name})"[:24],
+            details={**fix.details, "gazetteer_place": place.name},
+        )  # fmt: skip
 
     async def _cell(self, call_id: str, headers: tuple[str, ...]) -> None:
         raw = "\n".join(headers)
