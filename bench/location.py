@@ -5,7 +5,8 @@
 The AML figure is measured on the real application (aiohttp server on a local port, real
 HTTP client), for SQLite and for a fresh PostgreSQL database, against a baseline in the
 same run: `GET /healthz` (a request that also touches the database). Each POST carries a
-new position for the same live call and must come back `accepted` with the call's best fix.
+new position for the same live call, positioned a second after the one before (so that
+each becomes the best fix), and must come back `accepted` as the call's best fix.
 
 Parse cost per payload and format (PIDF-LO circle, PIDF-LO polygon, AML SMS, AML HTTPS
 form, P-Access-Network-Info) is a ratio against `json.loads` of a payload of the same size.
@@ -20,7 +21,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -40,8 +41,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "locatio
 TOKEN = "bench-token"
 
 
-def _sms(lat: float) -> str:
-    top = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+def _sms(lat: float, age_s: int = 0) -> str:
+    top = (datetime.now(UTC) - timedelta(seconds=age_s)).strftime("%Y%m%d%H%M%S")
     body = f'A"ML=1;lt=+{lat:.5f};lg=-006.84971;rd=9;top={top};lc=68;pm=G;ml='
     digits = 2 if len(body) + 2 < 100 else 3
     return f"{body}{len(body) + digits}"
@@ -78,7 +79,7 @@ async def _aml_latency(database_url: str, posts: int) -> dict[str, float]:
                 health.append(time.perf_counter() - start)
                 start = time.perf_counter()
                 url = f"{base}/api/v1/location/aml"
-                async with session.post(url, data=_sms(34.0 + n * 1e-5), headers=headers) as r:
+                async with session.post(url, data=_sms(34.0 + n * 1e-5, posts - n), headers=headers) as r:
                     body = await r.json()
                 aml.append(time.perf_counter() - start)
                 assert r.status == 202 and body["status"] == "accepted", body
