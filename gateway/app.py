@@ -28,8 +28,10 @@ from gateway.keys import (
     DATABASE_KEY,
     EVENTS_KEY,
     INTAKE_KEY,
+    LIVE_KEY,
     LOCATIONS_KEY,
     LOCATOR_KEY,
+    OPERATORS_KEY,
     QUEUE_LOG_KEY,
     SETTINGS_KEY,
     TIMELINE_KEY,
@@ -40,7 +42,9 @@ from gateway.services.handoff import HandoffService
 from gateway.services.intake import IntakeService
 from gateway.services.invite_location import InviteLocator
 from gateway.services.ivr import IvrService
+from gateway.services.live import LiveHub
 from gateway.services.location import LocationService
+from gateway.services.operators import OperatorError, OperatorService
 from gateway.services.timeline import TimelineService
 from gateway.settings import Settings
 from gateway.twilio import setup_twilio
@@ -70,6 +74,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     locations = LocationService(database, settings, app[EVENTS_KEY])
     app[LOCATIONS_KEY] = locations
     app[LOCATOR_KEY] = InviteLocator(locations, database, settings.location_fetch_timeout_s)
+    operators = OperatorService(database, app[LIVE_KEY])
+    app[OPERATORS_KEY] = operators
+    app[EVENTS_KEY].subscribe(operators.on_domain_event)
     # phonenumbers loads its geocoder on first use (~0.35 s): not on the first call's path.
     await asyncio.to_thread(warm_up, settings.default_region)
     logger.info("database %s ready", settings.redacted_database_url())
@@ -103,11 +110,19 @@ async def _ami(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     timeline = app[TIMELINE_KEY]
+    operators = app[OPERATORS_KEY]
 
     async def on_event(message: AmiMessage) -> None:
         update = events.from_ami(message, datetime.now(UTC))
         if update is not None:
             await timeline.apply(update)
+        await operators.on_ami_event(message)
+
+    async def resync() -> None:
+        try:
+            await operators.resync()
+        except OperatorError as exc:
+            logger.warning("operators not resynchronised: %s", exc)
 
     client = AmiClient(
         settings.ami_host,
@@ -118,6 +133,8 @@ async def _ami(app: web.Application) -> AsyncIterator[None]:
         reconnect_max_s=settings.ami_reconnect_max_s,
     )
     app[AMI_KEY] = client
+    operators.attach(client)
+    client.on_connected.append(resync)
     task = asyncio.create_task(client.run(), name="ami")
     yield
     await _stop(task)
@@ -161,6 +178,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
     app[SETTINGS_KEY] = settings
     app[EVENTS_KEY] = DomainEvents()
+    app[LIVE_KEY] = LiveHub()
     app.cleanup_ctx.extend([_database, _fastagi, _ami, _queue_log])
     app.add_routes(routes)
     app.add_routes(location_routes)

@@ -11,7 +11,9 @@ from gateway.persistence.db import Database
 from gateway.services.domain_events import DomainEvents
 from gateway.services.intake import IntakeService
 from gateway.services.invite_location import InviteLocator
+from gateway.services.live import LiveHub
 from gateway.services.location import LocationService
+from gateway.services.operators import OperatorService
 from gateway.services.timeline import TimelineService
 from gateway.settings import Settings
 
@@ -25,3 +27,5 @@ QUEUE_LOG_KEY = web.AppKey("queue_log", QueueLogFollower)
 EVENTS_KEY = web.AppKey("events", DomainEvents)
 LOCATIONS_KEY = web.AppKey("locations", LocationService)
 LOCATOR_KEY = web.AppKey("locator", InviteLocator)
+LIVE_KEY = web.AppKey("live", LiveHub)
+OPERATORS_KEY = web.AppKey("operators", OperatorService)

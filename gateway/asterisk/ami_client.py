@@ -45,6 +45,8 @@ class AmiClient:
         self._event_mask = event_mask
         self._events: asyncio.Queue[AmiMessage] = asyncio.Queue(maxsize=backlog)
         self._pending: dict[str, asyncio.Future[AmiMessage]] = {}
+        # Actions answered by a list of events (QueueStatus): collected by ActionID.
+        self._lists: dict[str, tuple[str, list[AmiMessage], asyncio.Future[None]]] = {}
         self._ids = itertools.count(1)
         self._writer: asyncio.StreamWriter | None = None
         self._connected = asyncio.Event()
@@ -93,6 +95,30 @@ class AmiClient:
         if self._writer is None or not self.connected:
             raise AmiError("AMI is not connected")
         return await self._request(self._writer, name, fields or {}, timeout_s)
+
+    async def send_list_action(
+        self, name: str, fields: dict[str, str], complete_event: str, timeout_s: float = 10.0
+    ) -> list[AmiMessage]:
+        """An action whose answer is a list of events ending with `complete_event`
+        (QueueStatus → QueueParams, QueueMember…, QueueStatusComplete): those events, in order.
+
+        The events carry our ActionID, so they never mix with the live event stream."""
+        if self._writer is None or not self.connected:
+            raise AmiError("AMI is not connected")
+        action_id = f"l19-{next(self._ids)}"
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        collected: list[AmiMessage] = []
+        self._lists[action_id] = (complete_event.lower(), collected, done)
+        try:
+            self._writer.write(format_action(name, fields, action_id))
+            await self._writer.drain()
+            async with asyncio.timeout(timeout_s):
+                await done
+            return collected
+        except TimeoutError as exc:
+            raise AmiError(f"{name}: no {complete_event} within {timeout_s}s") from exc
+        finally:
+            self._lists.pop(action_id, None)
 
     async def _request(
         self, writer: asyncio.StreamWriter, name: str, fields: dict[str, str], timeout_s: float
@@ -155,6 +181,18 @@ class AmiClient:
             if not future.done():
                 future.set_result(message)
             return
+        if action_id in self._lists:
+            complete, collected, done = self._lists[action_id]
+            if message.kind == "response":
+                if (message.get("Response") or "").lower() == "error" and not done.done():
+                    done.set_exception(AmiError(f"refused: {message.get('Message')}"))
+                return
+            if (message.name or "").lower() == complete:
+                if not done.done():
+                    done.set_result(None)
+            else:
+                collected.append(message)
+            return
         if message.kind != "event":
             return
         try:
@@ -173,6 +211,9 @@ class AmiClient:
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(AmiError("AMI connection lost"))
+        for _, _, done in self._lists.values():
+            if not done.done():
+                done.set_exception(AmiError("AMI connection lost"))
 
     async def _consume(self) -> None:
         while True:

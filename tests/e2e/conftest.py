@@ -13,6 +13,12 @@ from gateway.asterisk.sandbox import Sandbox, SandboxError, SandboxParams
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.e2e.harness import Gateway, Sipp, operator, wait_for, wait_operators_reachable
 
+
+def room_of(operator_name: str) -> str:
+    """op-rabat-1 -> rabat"""
+    return operator_name.split("-")[1]
+
+
 E2E_AGI_PORT = 4673  # not the default, so that a `make run` gateway does not take the calls
 
 
@@ -102,8 +108,15 @@ def operators(sandbox: Sandbox, log_dir: Path) -> Iterator[Callable[..., list[Si
             peers.append(peer)
         running.extend(peers)
         wait_operators_reachable(sandbox, names)
+        for name in names:  # the queues have no static members: join, ready
+            joined.append(name)
+            sandbox.rx(f"queue add member PJSIP/{name} to {room_of(name)} penalty 0 as {name} "
+                       f"state_interface PJSIP/{name}")  # fmt: skip
         return peers
 
+    joined: list[str] = []
     yield start
     for peer in running:
         peer.stop()
+    for name in joined:
+        sandbox.rx(f"queue remove member PJSIP/{name} from {room_of(name)}")

@@ -73,6 +73,16 @@ start() {
     if ((failed)); then
         exit 1
     fi
+    # The queues have no static members: each demo operator joins its room (ready), as an
+    # operator logging in to the console and saying ready would.
+    local line19="$ROOT/.venv/bin/line19" room
+    for entry in "${OPERATORS[@]}"; do
+        name=${entry%%=*}
+        room=${name#op-}
+        room=${room%-*}
+        "$line19" asterisk rx "queue add member PJSIP/$name to $room penalty 0 as $name state_interface PJSIP/$name" >/dev/null ||
+            { echo "$name: could not join the $room queue (is the sandbox up?)" >&2; exit 1; }
+    done
     echo "Asterisk rings an operator once it answers a qualify (within 5 s):" \
         "line19 asterisk rx 'pjsip show contacts'"
 }
