@@ -9,7 +9,7 @@ SIPP_CALLER_IP ?= 127.0.0.2
 CALLER ?= 0612345678
 
 .PHONY: help venv system-deps postgres sandbox sandbox-down demo-operators run call \
-        test test-unit test-integration test-e2e lint format bench clean
+        test test-unit test-integration test-e2e test-browser lint format bench clean
 
 help:
 	@echo "make run    - set everything up and run the gateway (SQLite, Asterisk sandbox, demo operators)"
@@ -56,6 +56,7 @@ call: system-deps
 test: venv system-deps postgres lint
 	$(BIN)/pytest tests/unit tests/integration -q
 	$(BIN)/pytest tests/e2e -q
+	$(BIN)/pytest tests/browser -q
 
 test-unit: venv
 	$(BIN)/pytest tests/unit -q
@@ -65,6 +66,11 @@ test-integration: venv postgres
 
 test-e2e: venv system-deps postgres
 	$(BIN)/pytest tests/e2e -q
+
+# The operator console in the real Chromium (Debian's, from system-deps); screenshots are
+# kept in var/artifacts/screenshots/.
+test-browser: venv system-deps
+	$(BIN)/pytest tests/browser -q
 
 lint: venv
 	$(BIN)/ruff check .

@@ -79,7 +79,9 @@ async def _aml_latency(database_url: str, posts: int) -> dict[str, float]:
                 health.append(time.perf_counter() - start)
                 start = time.perf_counter()
                 url = f"{base}/api/v1/location/aml"
-                async with session.post(url, data=_sms(34.0 + n * 1e-5, posts - n), headers=headers) as r:
+                async with session.post(
+                    url, data=_sms(34.0 + n * 1e-5, posts - n), headers=headers
+                ) as r:
                     body = await r.json()
                 aml.append(time.perf_counter() - start)
                 assert r.status == 202 and body["status"] == "accepted", body

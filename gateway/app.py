@@ -18,7 +18,9 @@ from gateway.asterisk.handoff_script import HandoffScript
 from gateway.asterisk.intake import IntakeScript
 from gateway.asterisk.ivr_script import IvrScript
 from gateway.asterisk.queue_log_follower import QueueLogFollower
+from gateway.auth.http import auth_middleware, setup_auth
 from gateway.callers.numbers import warm_up
+from gateway.http.console_routes import add_console
 from gateway.http.errors import error_middleware
 from gateway.http.location_routes import location_routes
 from gateway.http.routes import routes
@@ -175,12 +177,14 @@ def intake_flow(settings: Settings) -> IntakeFlow:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_BODY)
     app[SETTINGS_KEY] = settings
     app[EVENTS_KEY] = DomainEvents()
     app[LIVE_KEY] = LiveHub()
     app.cleanup_ctx.extend([_database, _fastagi, _ami, _queue_log])
     app.add_routes(routes)
     app.add_routes(location_routes)
+    setup_auth(app)
+    add_console(app)
     setup_twilio(app)
     return app

@@ -106,10 +106,11 @@ def downgrade(config: Path | None, database_url: str | None, revision: str) -> N
 
 def _register_optional_groups() -> None:
     from gateway.asterisk.sandbox_cli import asterisk
+    from gateway.auth.cli import users
     from gateway.location.import_cli import cells, places
     from gateway.location.parse_cli import location
 
-    for group in (asterisk, cells, places, location):
+    for group in (asterisk, cells, places, location, users):
         main.add_command(group)
 
 

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Operator sign-in (docs/auth.md): a session lasts one shift.
+    session_ttl_hours: float = Field(default=12.0, gt=0, le=168)
+
     # The caller's location (docs/location.md). A fix outside this circle is rejected (kept).
     # Default: all of Morocco (centre near Marrakech, 1400 km), Western Sahara included.
     service_area_latitude: float = Field(default=28.5, ge=-90, le=90)

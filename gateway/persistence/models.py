@@ -189,3 +189,51 @@ class PlaceRow(Base):
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     radius_m: Mapped[float] = mapped_column(Float)
+
+
+class UserRow(Base):
+    """An account of the command room: an operator, a supervisor or an administrator."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("username", name="uq_users_username"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))  # operator | supervisor | admin
+    endpoint: Mapped[str | None] = mapped_column(String(64))  # PJSIP endpoint: op-rabat-1
+    room: Mapped[str | None] = mapped_column(String(32))  # home room: rabat
+    password_hash: Mapped[str] = mapped_column(Text)  # scrypt$n$r$p$salt$hash
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SessionRow(Base):
+    """A login session; `id` is the SHA-256 (hex) of its token, never the token itself."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class OperatorEventRow(Base):
+    """What an operator's position did: login, ready, paused, ringing, answered, ended …"""
+
+    __tablename__ = "operator_events"
+    __table_args__ = (Index("ix_operator_events_endpoint_at", "endpoint", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    endpoint: Mapped[str] = mapped_column(String(64))
+    room: Mapped[str | None] = mapped_column(String(32))
+    # login | ready | paused | wrapup | logout | ringing | answered | ended | unreachable | resync
+    kind: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(String(128))
+    call_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""Operator accounts, roles and login sessions (docs/auth.md)."""

@@ -1,0 +1,579 @@
+// Line 19 — operator console. Plain JS, no build step, no framework.
+// The API contract it codes against is in docs/console.md. Every text that comes from the
+// server is written with textContent, never as HTML.
+"use strict";
+
+(function () {
+  const API = "/api/v1";
+  const RECONNECT_DELAY_MS = 2000; // when the browser gave up on the stream (non-200 answer)
+
+  const STATE_LABELS = {
+    logged_out: "Hors file",
+    ready: "Prêt",
+    paused: "En pause",
+    ringing: "Sonnerie",
+    in_call: "En ligne",
+    wrapup: "Clôture",
+    unreachable: "Injoignable",
+  };
+  const STATE_ENGLISH = {
+    logged_out: "logged out",
+    ready: "ready",
+    paused: "paused",
+    ringing: "ringing",
+    in_call: "in call",
+    wrapup: "wrap-up",
+    unreachable: "unreachable (softphone)",
+  };
+  const PAUSE_LABELS = {
+    "logged-in": "entrée en file", // the gateway's reason for a member just added to the queue
+    break: "pause",
+    training: "formation",
+    technical: "technique",
+    other: "autre",
+  };
+  const CALL_STATUS_LABELS = {
+    received: "reçu",
+    queued: "en attente",
+    ringing: "sonne",
+    answered: "décroché",
+    abandoned: "raccroché avant réponse",
+    completed: "terminé",
+  };
+
+  const $ = (id) => document.getElementById(id);
+  const el = {
+    whoami: $("whoami"),
+    state: $("state"),
+    since: $("state-since"),
+    conn: $("conn"),
+    error: $("error"),
+    idle: $("idle"),
+    pop: $("pop"),
+    number: $("pop-number"),
+    flags: $("pop-flags"),
+    location: $("pop-location"),
+    locationFlash: $("pop-location-flash"),
+    status: $("pop-status"),
+    carrier: $("pop-carrier"),
+    language: $("pop-language"),
+    priority: $("pop-priority"),
+    room: $("pop-room"),
+    callId: $("pop-call-id"),
+    earlier: $("pop-earlier"),
+    pauseReason: $("pause-reason"),
+    incidentForm: $("incident-form"),
+    incidentId: $("incident-id"),
+    incidentCategory: $("incident-category"),
+    incidentPriority: $("incident-priority"),
+    incidentAddress: $("incident-address"),
+    incidentDescription: $("incident-description"),
+    incidentSave: $("btn-save-incident"),
+    incidentSaved: $("incident-saved"),
+  };
+  const stateButtons = {
+    login: $("btn-login"),
+    ready: $("btn-ready"),
+    pause: $("btn-pause"),
+    wrapup: $("btn-wrapup"),
+    logout: $("btn-logout"),
+  };
+
+  let operator = null; // the last state object: {endpoint, room, state, pause_reason, since}
+  let operatorVersion = 0; // counts the state news from events and actions
+  let currentCall = null; // the call on screen (CallOut shape)
+  let statusTrail = []; // the call statuses seen for the call on screen, in order
+  let map = null;
+  let marker = null;
+  let circle = null;
+  let source = null; // the EventSource
+  let reconnectTimer = null;
+  let flashTimer = null;
+  let busy = false;
+
+  // ---------------------------------------------------------------- small helpers
+
+  function small(text) {
+    const node = document.createElement("small");
+    node.textContent = text;
+    return node;
+  }
+
+  function setBilingual(node, french, english) {
+    node.replaceChildren(document.createTextNode(french + " "), small(english));
+  }
+
+  function showError(text) {
+    el.error.textContent = text;
+    el.error.hidden = false;
+  }
+
+  function clearError() {
+    el.error.textContent = "";
+    el.error.hidden = true;
+  }
+
+  function goToLogin() {
+    window.location.replace("/login");
+  }
+
+  function errorText(status, body) {
+    if (body && body.error) {
+      const code = body.error.code ? " [" + body.error.code + "]" : "";
+      return (body.error.message || "HTTP " + status) + code;
+    }
+    return "HTTP " + status;
+  }
+
+  // One way to call the API: JSON in, JSON out, the one error shape shown on #error.
+  // Resolves to the parsed body, or null when the call failed (the error is then shown).
+  async function api(method, path, body) {
+    const init = {
+      method: method,
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(API + path, init);
+    } catch (_) {
+      showError("Serveur injoignable — the server does not answer (" + method + " " + path + ")");
+      return null;
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (_) {
+      data = null;
+    }
+    if (response.status === 401) {
+      goToLogin();
+      return null;
+    }
+    if (!response.ok) {
+      showError(errorText(response.status, data));
+      return null;
+    }
+    return data;
+  }
+
+  function formatTime(iso) {
+    if (!iso) return "";
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return String(iso);
+    return date.toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  function formatDateTime(iso) {
+    if (!iso) return "";
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return String(iso);
+    return date.toLocaleString("fr-FR", {
+      day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit",
+    });
+  }
+
+  function elapsed(iso) {
+    const start = new Date(iso).getTime();
+    if (Number.isNaN(start)) return "";
+    let seconds = Math.max(0, Math.floor((Date.now() - start) / 1000));
+    const h = Math.floor(seconds / 3600);
+    seconds -= h * 3600;
+    const m = Math.floor(seconds / 60);
+    const s = seconds - m * 60;
+    const pad = (n) => String(n).padStart(2, "0");
+    return (h ? h + ":" : "") + pad(m) + ":" + pad(s);
+  }
+
+  // ---------------------------------------------------------------- operator state
+
+  function renderOperator(view) {
+    if (!view || !view.state) return;
+    operator = view;
+    const state = view.state;
+    let french = STATE_LABELS[state] || state;
+    let english = STATE_ENGLISH[state] || state;
+    if (state === "paused" && view.pause_reason) {
+      french += " — " + (PAUSE_LABELS[view.pause_reason] || view.pause_reason);
+      english += ": " + view.pause_reason;
+    }
+    setBilingual(el.state, french, english);
+    el.state.dataset.state = state;
+    document.body.dataset.operatorState = state;
+    renderSince();
+    updateButtons();
+  }
+
+  function renderSince() {
+    if (!operator || !operator.since) {
+      el.since.textContent = "";
+      return;
+    }
+    el.since.textContent = "depuis " + elapsed(operator.since) + " · " + formatTime(operator.since);
+  }
+
+  function updateButtons() {
+    const state = operator ? operator.state : null;
+    const loggedOut = state === "logged_out" || state === null;
+    stateButtons.login.disabled = busy || !loggedOut;
+    stateButtons.ready.disabled = busy || loggedOut;
+    stateButtons.pause.disabled = busy || loggedOut;
+    stateButtons.wrapup.disabled = busy || loggedOut;
+    stateButtons.logout.disabled = busy || loggedOut;
+    el.pauseReason.disabled = busy || loggedOut;
+    for (const [action, button] of Object.entries(stateButtons)) {
+      button.classList.toggle("current", action === state || (action === "pause" && state === "paused"));
+    }
+  }
+
+  // A re-fetch must not undo a newer event: if an operator_state event or an action's answer
+  // arrived while the GET was in flight, the GET's answer is older and is dropped.
+  async function refreshOperator() {
+    const asked = operatorVersion;
+    const view = await api("GET", "/operators/me");
+    if (view && asked === operatorVersion) renderOperator(view);
+  }
+
+  function operatorNews(view) {
+    operatorVersion += 1;
+    renderOperator(view);
+  }
+
+  async function operatorAction(action) {
+    if (busy) return;
+    busy = true;
+    updateButtons();
+    clearError();
+    const body = action === "pause" ? { reason: el.pauseReason.value } : undefined;
+    try {
+      const view = await api("POST", "/operators/me/" + action, body);
+      if (view) operatorNews(view);
+    } finally {
+      busy = false;
+      updateButtons();
+    }
+  }
+
+  // ---------------------------------------------------------------- the screen-pop
+
+  function flag(text, kind) {
+    const node = document.createElement("span");
+    node.className = "flag flag-" + kind;
+    node.textContent = text;
+    return node;
+  }
+
+  function callerNumber(call) {
+    const caller = call.caller || {};
+    if (caller.e164) return caller.e164;
+    if (caller.raw) return caller.raw;
+    if (caller.status === "withheld") return "Numéro masqué (withheld)";
+    return "Numéro inconnu (unknown)";
+  }
+
+  function renderPop(call, earlierCalls) {
+    // The same call popped again (e.g. re-sent after a reconnect): keep what the operator
+    // typed and the status trail; a new call starts from a clean screen.
+    const sameCall = currentCall !== null && currentCall.id === call.id;
+    currentCall = call;
+    if (!sameCall) statusTrail = [];
+    const caller = call.caller || {};
+    el.idle.hidden = true;
+    el.pop.hidden = false;
+    el.pop.dataset.callId = call.id;
+
+    el.number.textContent = callerNumber(call);
+    el.number.classList.toggle("invalid", caller.status && caller.status !== "valid");
+
+    const flags = [];
+    if (call.silent) flags.push(flag("SILENCIEUX · SILENT", "red"));
+    const repeats = caller.repeat_count_24h || 0;
+    if (repeats > 0) flags.push(flag("RAPPEL ×" + repeats + " · REPEAT", "red"));
+    if (call.no_input) flags.push(flag("SANS RÉPONSE SVI · NO INPUT", "amber"));
+    if (caller.foreign) flags.push(flag("ÉTRANGER · FOREIGN", "amber"));
+    if (caller.status === "withheld") flags.push(flag("MASQUÉ · WITHHELD", "amber"));
+    el.flags.replaceChildren(...flags);
+
+    const carrier = caller.carrier || call.carrier || "—";
+    el.carrier.textContent = carrier + (call.trunk ? " (" + call.trunk + ")" : "");
+    el.language.textContent = call.language || "—";
+    const reasons = call.priority_reasons || [];
+    el.priority.textContent = String(call.priority) + (reasons.length ? " — " + reasons.join(", ") : "");
+    el.room.textContent = call.room || "—";
+    el.callId.textContent = call.id;
+
+    renderEarlier(earlierCalls || []);
+    renderStatus(call.status, call.operator);
+    if (!sameCall) el.locationFlash.hidden = true;
+    showMap();
+    renderLocation(call.best_location);
+    renderIncidentForm(call, sameCall);
+  }
+
+  function renderEarlier(earlierCalls) {
+    if (!earlierCalls.length) {
+      const item = document.createElement("li");
+      item.className = "none";
+      item.textContent = "Aucun (none)";
+      el.earlier.replaceChildren(item);
+      return;
+    }
+    el.earlier.replaceChildren(
+      ...earlierCalls.map((earlier) => {
+        const item = document.createElement("li");
+        item.dataset.callId = earlier.id;
+        const when = document.createElement("span");
+        when.className = "when";
+        when.textContent = formatDateTime(earlier.received_at);
+        const status = document.createElement("span");
+        status.className = "outcome outcome-" + earlier.status;
+        status.textContent = (CALL_STATUS_LABELS[earlier.status] || earlier.status) + " (" + earlier.status + ")";
+        const who = document.createElement("span");
+        who.className = "who";
+        who.textContent = earlier.operator ? earlier.operator : "";
+        item.append(when, status, who);
+        return item;
+      }),
+    );
+  }
+
+  function renderStatus(status, operatorName) {
+    if (!status) return;
+    if (statusTrail[statusTrail.length - 1] !== status) statusTrail.push(status);
+    const french = statusTrail.map((s) => CALL_STATUS_LABELS[s] || s).join(" → ");
+    let english = statusTrail.join(" → ");
+    if (operatorName) english += " — " + operatorName;
+    setBilingual(el.status, french, english);
+    el.status.dataset.status = status;
+    el.pop.dataset.status = status;
+  }
+
+  // ---------------------------------------------------------------- the map (no tile layer)
+
+  function showMap() {
+    if (typeof L === "undefined") {
+      showError("Carte indisponible : Leaflet n'a pas chargé — the map library did not load");
+      return;
+    }
+    if (!map) {
+      map = L.map("map", { zoomControl: true, attributionControl: false, zoomSnap: 0.25 });
+      L.control.scale({ metric: true, imperial: false, maxWidth: 200 }).addTo(map);
+      map.setView([0, 0], 2);
+    }
+    map.invalidateSize();
+  }
+
+  function hasPosition(location) {
+    return (
+      location &&
+      typeof location.latitude === "number" &&
+      typeof location.longitude === "number"
+    );
+  }
+
+  function locationText(location) {
+    const lat = location.latitude.toFixed(5);
+    const lon = location.longitude.toFixed(5);
+    const radius = typeof location.radius_m === "number" ? " ± " + Math.round(location.radius_m) + " m" : "";
+    return lat + ", " + lon + radius + " (" + (location.source || "?") + ")";
+  }
+
+  function renderLocation(location) {
+    if (currentCall) currentCall.best_location = location || null;
+    if (!hasPosition(location)) {
+      el.location.textContent = "location pending";
+      el.location.classList.add("pending");
+      el.pop.dataset.location = "pending";
+      if (map) {
+        if (marker) marker.remove();
+        if (circle) circle.remove();
+        marker = null;
+        circle = null;
+      }
+      return;
+    }
+    el.location.textContent = locationText(location);
+    el.location.classList.remove("pending");
+    el.pop.dataset.location = location.source || "";
+    if (!map) return;
+    const point = L.latLng(location.latitude, location.longitude);
+    const radius = typeof location.radius_m === "number" && location.radius_m > 0 ? location.radius_m : null;
+    if (!marker) {
+      marker = L.marker(point, { title: "appelant (caller)", keyboard: false }).addTo(map);
+    } else {
+      marker.setLatLng(point);
+    }
+    if (radius) {
+      if (!circle) {
+        circle = L.circle(point, {
+          radius: radius, color: "#ff3b30", weight: 3, fillColor: "#ff3b30", fillOpacity: 0.15,
+        }).addTo(map);
+      } else {
+        circle.setLatLng(point);
+        circle.setRadius(radius);
+      }
+      map.fitBounds(point.toBounds(radius * 2), { padding: [30, 30] });
+    } else {
+      if (circle) circle.remove();
+      circle = null;
+      map.setView(point, 16);
+    }
+  }
+
+  function flashLocation(location) {
+    el.locationFlash.textContent = "position mise à jour — location updated (" + (location.source || "?") + ")";
+    el.locationFlash.hidden = false;
+    el.locationFlash.classList.remove("flashing");
+    void el.locationFlash.offsetWidth; // restart the CSS animation
+    el.locationFlash.classList.add("flashing");
+    clearTimeout(flashTimer);
+    flashTimer = setTimeout(() => {
+      el.locationFlash.hidden = true;
+    }, 10000);
+  }
+
+  // ---------------------------------------------------------------- the incident form
+
+  function renderIncidentForm(call, keepInput) {
+    el.incidentForm.hidden = false;
+    el.incidentForm.dataset.incidentId = call.incident_id || "";
+    el.incidentId.textContent = call.incident_id ? call.incident_id : "pas encore créé (not created yet)";
+    el.incidentSave.disabled = !call.incident_id;
+    if (keepInput) return;
+    el.incidentSaved.hidden = true;
+    el.incidentCategory.value = "";
+    el.incidentPriority.value = String(call.priority || "");
+    el.incidentAddress.value = "";
+    el.incidentDescription.value = "";
+  }
+
+  async function saveIncident(event) {
+    event.preventDefault();
+    const incidentId = el.incidentForm.dataset.incidentId;
+    if (!incidentId) {
+      showError("Pas d'incident pour cet appel — this call has no incident yet");
+      return;
+    }
+    clearError();
+    el.incidentSaved.hidden = true;
+    const priority = Number.parseInt(el.incidentPriority.value, 10);
+    const body = {
+      category: el.incidentCategory.value || null,
+      priority: Number.isNaN(priority) ? null : priority,
+      address: el.incidentAddress.value.trim() || null,
+      description: el.incidentDescription.value.trim() || null,
+    };
+    el.incidentSave.disabled = true;
+    try {
+      const saved = await api("PUT", "/incidents/" + encodeURIComponent(incidentId), body);
+      if (saved !== null) {
+        el.incidentSaved.textContent = "Enregistré " + formatTime(new Date().toISOString()) + " (saved)";
+        el.incidentSaved.hidden = false;
+      }
+    } finally {
+      el.incidentSave.disabled = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- live updates (SSE)
+
+  function setConnection(open) {
+    el.conn.dataset.conn = open ? "open" : "reconnecting";
+    el.conn.classList.toggle("conn-up", open);
+    el.conn.classList.toggle("conn-down", !open);
+    if (open) setBilingual(el.conn, "en direct", "live");
+    else setBilingual(el.conn, "reconnexion…", "reconnecting…");
+  }
+
+  function parseData(event) {
+    try {
+      return JSON.parse(event.data);
+    } catch (_) {
+      showError("Événement illisible — unreadable " + event.type + " event");
+      return null;
+    }
+  }
+
+  function connect() {
+    clearTimeout(reconnectTimer);
+    if (source) source.close();
+    source = new EventSource(API + "/events", { withCredentials: true });
+    setConnection(false);
+
+    source.onopen = () => {
+      setConnection(true);
+      refreshOperator(); // anything missed while the stream was down
+    };
+    source.onerror = () => {
+      setConnection(source.readyState === EventSource.OPEN);
+      if (source.readyState === EventSource.CLOSED) {
+        // The browser does not retry after a non-200 answer (e.g. the session ended or the
+        // gateway is restarting behind a proxy): check the session, then try again.
+        reconnectTimer = setTimeout(async () => {
+          const me = await api("GET", "/me");
+          if (me) connect();
+          else reconnectTimer = setTimeout(connect, RECONNECT_DELAY_MS);
+        }, RECONNECT_DELAY_MS);
+      }
+    };
+
+    source.addEventListener("operator_state", (event) => {
+      const view = parseData(event);
+      if (view) operatorNews(view);
+    });
+    source.addEventListener("screen_pop", (event) => {
+      const data = parseData(event);
+      if (data && data.call) renderPop(data.call, data.earlier_calls);
+    });
+    source.addEventListener("location", (event) => {
+      const data = parseData(event);
+      if (!data || !currentCall || data.call_id !== currentCall.id) return;
+      renderLocation(data.best_location);
+      if (hasPosition(data.best_location)) flashLocation(data.best_location);
+    });
+    source.addEventListener("call_update", (event) => {
+      const data = parseData(event);
+      if (!data || !currentCall || data.call_id !== currentCall.id) return;
+      currentCall.status = data.status;
+      renderStatus(data.status, data.operator);
+    });
+  }
+
+  // ---------------------------------------------------------------- start
+
+  async function start() {
+    const me = await api("GET", "/me");
+    if (!me || !me.user) return; // 401: already on the way to /login
+    const user = me.user;
+    setBilingual(
+      el.whoami,
+      user.display_name || user.username,
+      [user.endpoint, user.room].filter(Boolean).join(" · "),
+    );
+    await refreshOperator();
+    connect();
+  }
+
+  for (const [action, button] of Object.entries(stateButtons)) {
+    button.addEventListener("click", () => operatorAction(action));
+  }
+  $("btn-signout").addEventListener("click", async () => {
+    if (source) source.close();
+    await api("POST", "/logout");
+    goToLogin();
+  });
+  el.incidentForm.addEventListener("submit", saveIncident);
+  setInterval(() => {
+    renderSince();
+    if (source) setConnection(source.readyState === EventSource.OPEN);
+  }, 1000);
+  window.addEventListener("resize", () => {
+    if (map) map.invalidateSize();
+  });
+  updateButtons();
+  start();
+})();
