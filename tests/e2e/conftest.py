@@ -91,7 +91,10 @@ def operators(sandbox: Sandbox, log_dir: Path) -> Iterator[Callable[..., list[Si
     """Start sipp operator softphones: operators(["op-rabat-1", …], hold_ms=…)."""
     running: list[Sipp] = []
 
-    def start(names: list[str], hold_ms: int = 3000) -> list[Sipp]:
+    def start(
+        names: list[str], hold_ms: int = 3000, ring_ms: int = 200, join: bool = True
+    ) -> list[Sipp]:
+        """`join`: into their room's queue, ready (False: they log in from the console)."""
         # The previous test's calls must be over: Asterisk would retransmit their INVITEs
         # to the new softphones.
         wait_for(lambda: "0 active calls" in sandbox.rx("core show channels count"), 40, 0.5,
@@ -99,7 +102,7 @@ def operators(sandbox: Sandbox, log_dir: Path) -> Iterator[Callable[..., list[Si
         peers = []
         for name in names:
             for attempt in range(10):  # the previous test's sipp may still hold the port
-                peer = operator(name, hold_ms, log_dir, f"{name}-{attempt}")
+                peer = operator(name, hold_ms, log_dir, f"{name}-{attempt}", ring_ms)
                 time.sleep(0.3)
                 if peer.process.poll() is None:
                     break
@@ -108,15 +111,21 @@ def operators(sandbox: Sandbox, log_dir: Path) -> Iterator[Callable[..., list[Si
             peers.append(peer)
         running.extend(peers)
         wait_operators_reachable(sandbox, names)
-        for name in names:  # the queues have no static members: join, ready
+        if not join:
+            from_console.extend(names)
+        for name in names if join else ():  # the queues have no static members: join, ready
             joined.append(name)
             sandbox.rx(f"queue add member PJSIP/{name} to {room_of(name)} penalty 0 as {name} "
                        f"state_interface PJSIP/{name}")  # fmt: skip
         return peers
 
     joined: list[str] = []
+    from_console: list[str] = []
     yield start
     for peer in running:
         peer.stop()
     for name in joined:
         sandbox.rx(f"queue remove member PJSIP/{name} from {room_of(name)}")
+    for name in from_console:  # whoever logged in from a console, whatever room
+        for room in ("rabat", "sale"):
+            sandbox.rx(f"queue remove member PJSIP/{name} from {room}")

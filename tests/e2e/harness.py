@@ -208,9 +208,18 @@ def sipp(scenario: str, args: list[str], log_dir: Path, name: str) -> Sipp:
     return Sipp(process, log_dir, name)
 
 
-def operator(name: str, hold_ms: int, log_dir: Path, log_name: str | None = None) -> Sipp:
+def operator(
+    name: str, hold_ms: int, log_dir: Path, log_name: str | None = None, ring_ms: int = 200
+) -> Sipp:
+    scenario = "operator.xml"
+    if ring_ms != 200:  # a softphone that rings longer before the operator picks up
+        text = (SIPP_DIR / scenario).read_text()
+        patched = text.replace('<pause milliseconds="200"/>', f'<pause milliseconds="{ring_ms}"/>')
+        assert patched != text, "operator.xml has no 200 ms ring to change"
+        scenario = str(log_dir / f"operator-ring{ring_ms}.xml")
+        Path(scenario).write_text(patched)
     return sipp(
-        "operator.xml",
+        scenario,
         ["-i", OPERATORS[name], "-p", "5060", "-d", str(hold_ms), "-aa", ASTERISK],
         log_dir,
         log_name or name,

@@ -1,0 +1,128 @@
+"""The console in real Chromium against the real gateway, Asterisk 22 and sipp softphones.
+
+An operator signs in, logs in to the Rabat room and says ready; a call with a PIDF-LO rings
+their softphone (which rings for 4 s before picking up), and the screen-pop shows the caller
+and the location before the answer; the operator pauses, and the next call goes to another
+operator. A screenshot of each step is kept (var/artifacts/screenshots/).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Page, expect
+
+from gateway.asterisk.sandbox import Sandbox
+from tests.browser.conftest import Screenshot
+from tests.e2e.conftest import log_dir, make_gateway, operators, sandbox  # noqa: F401
+from tests.e2e.harness import REPO, TRUNKS, Gateway, Sipp, caller_with, wait_for
+from tests.e2e.test_location import BY_VALUE, SDP
+
+PASSWORD = "Rabat-2026-shift"
+
+
+def add_user(gateway: Gateway, username: str, endpoint: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "users", "add", username, "--role", "operator",
+         "--endpoint", endpoint, "--room", "rabat", "--password-stdin",
+         "--database-url", gateway.database_url],
+        input=PASSWORD + "\n", capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+def api(gateway: Gateway, path: str, token: str, body: dict[str, str] | None = None) -> Any:
+    request = urllib.request.Request(
+        gateway.base_url + path, data=json.dumps(body or {}).encode(), method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def sign_in_over_http(gateway: Gateway, username: str) -> str:
+    """A second operator without a browser: their session token from the login route."""
+    request = urllib.request.Request(
+        gateway.base_url + "/api/v1/login", method="POST",
+        data=json.dumps({"username": username, "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as response:
+        cookie = response.headers["Set-Cookie"]
+    return str(cookie.split("=", 1)[1].split(";", 1)[0])
+
+
+def located_call(number: str, logs: Path, name: str) -> Sipp:
+    body = (f"--b1\nContent-Type: application/sdp\n\n{SDP}\n\n--b1\n"
+            "Content-Type: application/pidf+xml\nContent-ID: <loc@ims.example.ma>\n\n"
+            f"{BY_VALUE}\n--b1--")  # fmt: skip
+    return caller_with(TRUNKS["maroc-telecom"], number, 12000, logs, name,
+                       headers=["Geolocation: <cid:loc@ims.example.ma>"],
+                       body=("multipart/mixed;boundary=b1", body))  # fmt: skip
+
+
+async def test_the_screen_pop_comes_before_the_answer_and_a_pause_sends_the_next_call_on(
+    page: Page,
+    screenshot: Screenshot,
+    page_errors: list[str],
+    sandbox: Sandbox,  # noqa: F811
+    make_gateway: Callable[..., Gateway],  # noqa: F811
+    operators: Callable[..., list[Sipp]],  # noqa: F811
+    log_dir: Path,  # noqa: F811
+) -> None:
+    gateway = make_gateway("sqlite")
+    add_user(gateway, "amina", "op-rabat-1")
+    add_user(gateway, "youssef", "op-rabat-2")
+    operators(["op-rabat-1", "op-rabat-2"], hold_ms=3000, ring_ms=4000, join=False)
+
+    await page.goto(gateway.base_url + "/login")
+    await screenshot(page, "real-01-login")
+    await page.fill("#username", "amina")
+    await page.fill("#password", PASSWORD)
+    await page.click("#btn-signin")
+    await page.wait_for_url(gateway.base_url + "/console")
+    await expect(page.locator("#conn")).to_have_attribute("data-conn", "open")
+    await page.click("#btn-login")
+    await expect(page.locator("#state")).to_have_attribute("data-state", "paused")
+    await page.click("#btn-ready")
+    await expect(page.locator("#state")).to_have_attribute("data-state", "ready")
+    await screenshot(page, "real-02-ready")
+
+    first = await asyncio.to_thread(located_call, "0612340701", log_dir, "first")
+    await expect(page.locator("#pop-number")).to_contain_text("0701", timeout=15000)
+    await expect(page.locator("#pop-location")).to_contain_text("35", timeout=10000)
+    popped_at = datetime.now(UTC)
+    await screenshot(page, "real-03-screen-pop-while-ringing")
+    calls = await asyncio.to_thread(
+        wait_for, lambda: [c for c in gateway.call_from("+212612340701") if c["answered_at"]],
+        30, 0.5, "the first call to be answered",
+    )  # fmt: skip
+    answered_at = datetime.fromisoformat(calls[0]["answered_at"])
+    assert popped_at < answered_at, (popped_at, answered_at)
+    assert calls[0]["operator"] == "op-rabat-1"
+    assert await asyncio.to_thread(first.wait, 60) == 0, first.errors()
+
+    token = await asyncio.to_thread(sign_in_over_http, gateway, "youssef")
+    await asyncio.to_thread(api, gateway, "/api/v1/operators/me/login", token)
+    ready = await asyncio.to_thread(api, gateway, "/api/v1/operators/me/ready", token)
+    assert ready["state"] == "ready"
+    await page.select_option("#pause-reason", "break")
+    await page.click("#btn-pause")
+    await expect(page.locator("#state")).to_have_attribute("data-state", "paused")
+    await screenshot(page, "real-04-paused")
+
+    second = await asyncio.to_thread(located_call, "0612340702", log_dir, "second")
+    assert await asyncio.to_thread(second.wait, 60) == 0, second.errors()
+    (call,) = await asyncio.to_thread(gateway.call_from, "+212612340702")
+    assert call["operator"] == "op-rabat-2"
+    await asyncio.sleep(0.5)
+    assert "0702" not in (await page.locator("#pop-number").inner_text())
+    assert page_errors == []
