@@ -11,3 +11,17 @@ class IncidentStatus(enum.StrEnum):
     DISPATCHED = "dispatched"
     ON_SCENE = "on_scene"
     CLOSED = "closed"
+
+
+class IncidentCategory(enum.StrEnum):
+    """What the caller reports, as the operator classifies it on the incident form."""
+
+    ASSAULT = "assault"
+    DOMESTIC_VIOLENCE = "domestic_violence"
+    THEFT = "theft"
+    BURGLARY = "burglary"
+    TRAFFIC_ACCIDENT = "traffic_accident"
+    DISTURBANCE = "disturbance"
+    SUSPICIOUS = "suspicious"
+    MISSING_PERSON = "missing_person"
+    OTHER = "other"

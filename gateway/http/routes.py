@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from gateway.auth.http import require_user
 from gateway.http.errors import ApiError, NotFound
 from gateway.http.mapping import call_out, decode_cursor, encode_cursor, locations_out
-from gateway.http.schemas import CallPage, HealthOut, IncidentOut, ListCallsQuery
+from gateway.http.schemas import (
+    CallPage,
+    HealthOut,
+    IncidentFormIn,
+    IncidentOut,
+    ListCallsQuery,
+)
 from gateway.keys import AMI_KEY, DATABASE_KEY
 from gateway.persistence import calls as repo
 from gateway.persistence.calls import utc
@@ -78,11 +88,45 @@ async def get_incident(request: web.Request) -> web.Response:
         call = await repo.get_call(session, incident.call_id)
         fixes = await repo.locations(session, incident.call_id)
     every, best = locations_out(fixes, call.best_location_id if call else None)
-    return _json(IncidentOut(
+    return _json(_incident_out(incident, every, best))
+
+
+def _incident_out(incident: IncidentRow, every: list[Any], best: Any) -> IncidentOut:
+    return IncidentOut(
         id=incident.id, call_id=incident.call_id, status=incident.status,
-        priority=incident.priority, room=incident.room, created_at=utc(incident.created_at),
+        priority=incident.priority, room=incident.room, category=incident.category,
+        address=incident.address, description=incident.description,
+        updated_by=incident.updated_by, created_at=utc(incident.created_at),
         updated_at=utc(incident.updated_at), locations=every, best_location=best,
-    ))  # fmt: skip
+    )  # fmt: skip
+
+
+@routes.put("/api/v1/incidents/{incident_id}")
+async def save_incident_form(request: web.Request) -> web.Response:
+    """The operator's incident form, saved on the (draft) incident."""
+    user = require_user(request, "operator", "supervisor", "admin")
+    try:
+        form = IncidentFormIn.model_validate(await request.json())
+    except (ValueError, ValidationError) as exc:
+        raise ApiError("the incident form is not valid", code="invalid-body",
+                       details={"reason": str(exc)[:400]}) from exc  # fmt: skip
+    incident_id = request.match_info["incident_id"][:64]
+    changes: dict[str, Any] = {
+        k: v for k, v in form.model_dump(mode="json").items() if v is not None
+    }
+    changes |= {"updated_by": user.username, "updated_at": datetime.now(UTC)}
+    statement = update(IncidentRow).where(IncidentRow.id == incident_id).values(**changes)
+    database = request.app[DATABASE_KEY]
+    updated = await database.write(lambda conn: conn.execute(statement).rowcount)
+    if not updated:
+        raise NotFound("no such incident", code="no-such-incident", details={"id": incident_id})
+    async with database.sessions() as session:
+        incident = await repo.get_incident(session, incident_id)
+        assert incident is not None
+        call = await repo.get_call(session, incident.call_id)
+        fixes = await repo.locations(session, incident.call_id)
+    every, best = locations_out(fixes, call.best_location_id if call else None)
+    return _json(_incident_out(incident, every, best))
 
 
 @routes.get("/healthz")

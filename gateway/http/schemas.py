@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from dispatch_core.incidents import IncidentCategory
+
 
 class CallerOut(BaseModel):
     raw: str | None
@@ -99,6 +101,10 @@ class IncidentOut(BaseModel):
     status: str
     priority: int
     room: str | None
+    category: str | None = None
+    address: str | None = None
+    description: str | None = None
+    updated_by: str | None = None
     created_at: datetime
     updated_at: datetime
     locations: list[LocationOut]
@@ -127,3 +133,13 @@ class AddressFixOut(BaseModel):
     best_location_id: int | None
     place: dict[str, Any] = Field(description="the gazetteer entry the address was found as")
     alternatives: list[dict[str, Any]] = Field(description="the next candidates, best first")
+
+
+class IncidentFormIn(BaseModel):
+    """The operator's incident form; a field left out (or null) is left as it was."""
+
+    model_config = {"extra": "forbid"}
+    category: IncidentCategory | None = None
+    priority: int | None = Field(default=None, ge=0, le=10)
+    address: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=4000)
