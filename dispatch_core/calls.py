@@ -30,6 +30,7 @@ class TimelineKind(enum.StrEnum):
     FAILED_OPEN = "failed_open"
     IVR_COMPLETED = "ivr_completed"
     HANDED_OFF = "handed_off"  # a Twilio call reached Asterisk (one more telephony id)
+    OVERFLOWED = "overflowed"  # moved to the backup room's queue, its priority kept
     QUEUED = "queued"
     OPERATOR_RINGING = "operator_ringing"
     RING_NO_ANSWER = "ring_no_answer"
@@ -44,6 +45,7 @@ _STATUS_OF: dict[TimelineKind, CallStatus] = {
     TimelineKind.FAILED_OPEN: CallStatus.RECEIVED,
     TimelineKind.IVR_COMPLETED: CallStatus.RECEIVED,
     TimelineKind.HANDED_OFF: CallStatus.RECEIVED,
+    TimelineKind.OVERFLOWED: CallStatus.QUEUED,
     TimelineKind.QUEUED: CallStatus.QUEUED,
     TimelineKind.OPERATOR_RINGING: CallStatus.RINGING,
     TimelineKind.RING_NO_ANSWER: CallStatus.QUEUED,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from dispatch_core.calls import TimelineKind
 from gateway.asterisk import dialplan, events
 from gateway.asterisk.ami_client import AmiClient
 from gateway.asterisk.ami_protocol import AmiMessage
@@ -47,6 +48,7 @@ from gateway.services.ivr import IvrService
 from gateway.services.live import LiveHub
 from gateway.services.location import LocationService
 from gateway.services.operators import OperatorError, OperatorService
+from gateway.services.overflow import OverflowMonitor
 from gateway.services.timeline import TimelineService
 from gateway.settings import Settings
 from gateway.twilio import setup_twilio
@@ -113,12 +115,15 @@ async def _ami(app: web.Application) -> AsyncIterator[None]:
         return
     timeline = app[TIMELINE_KEY]
     operators = app[OPERATORS_KEY]
+    overflow = OverflowMonitor(settings, operators, timeline)
 
     async def on_event(message: AmiMessage) -> None:
         update = events.from_ami(message, datetime.now(UTC))
-        if update is not None:
+        moved = update is not None and update.kind is TimelineKind.ABANDONED
+        if update is not None and not (moved and overflow.withdrawn(update.external_id)):
             await timeline.apply(update)
         await operators.on_ami_event(message)
+        overflow.on_ami_event(message)
 
     async def resync() -> None:
         try:
@@ -136,9 +141,12 @@ async def _ami(app: web.Application) -> AsyncIterator[None]:
     )
     app[AMI_KEY] = client
     operators.attach(client)
+    overflow.attach(client)
     client.on_connected.append(resync)
     task = asyncio.create_task(client.run(), name="ami")
+    overflowing = asyncio.create_task(overflow.run(), name="overflow")
     yield
+    await _stop(overflowing)
     await _stop(task)
 
 

@@ -23,15 +23,17 @@ CONFIG_ENV = "LINE19_CONFIG"
 
 
 class Room(BaseModel):
-    """A command room; its `id` is also the name of its app_queue queue."""
+    """A command room; its `id` is also the name of its app_queue queue. A call waiting
+    there with no operator free overflows to `backup` (docs/overflow.md)."""
 
     id: str
     name: str
+    backup: str | None = None
 
 
 DEFAULT_ROOMS = [
-    Room(id="rabat", name="Rabat"),
-    Room(id="sale", name="Salé"),
+    Room(id="rabat", name="Rabat", backup="sale"),
+    Room(id="sale", name="Salé", backup="rabat"),
 ]
 
 
@@ -74,6 +76,10 @@ class Settings(BaseSettings):
     fallback_room: str = "rabat"
 
     log_level: str = "INFO"
+
+    # Overflow (docs/overflow.md): a call waiting this long in a room with no operator ready
+    # moves to the room's backup queue, before NENA's 15 s answer target is lost.
+    overflow_after_s: float = Field(default=10.0, gt=0, le=120)
 
     # Operator sign-in (docs/auth.md): a session lasts one shift.
     session_ttl_hours: float = Field(default=12.0, gt=0, le=168)
