@@ -25,6 +25,7 @@ from gateway.http.console_routes import add_console
 from gateway.http.errors import error_middleware
 from gateway.http.location_routes import location_routes
 from gateway.http.routes import routes
+from gateway.http.supervisor_routes import supervisor_routes
 from gateway.keys import (
     AGI_KEY,
     AMI_KEY,
@@ -35,6 +36,7 @@ from gateway.keys import (
     LOCATIONS_KEY,
     LOCATOR_KEY,
     OPERATORS_KEY,
+    OVERFLOW_KEY,
     QUEUE_LOG_KEY,
     SETTINGS_KEY,
     TIMELINE_KEY,
@@ -86,6 +88,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     logger.info("database %s ready", settings.redacted_database_url())
     yield
     await app[LOCATOR_KEY].wait()
+    await app[OPERATORS_KEY].wait_written()
     await database.close()
 
 
@@ -116,6 +119,7 @@ async def _ami(app: web.Application) -> AsyncIterator[None]:
     timeline = app[TIMELINE_KEY]
     operators = app[OPERATORS_KEY]
     overflow = OverflowMonitor(settings, operators, timeline)
+    app[OVERFLOW_KEY] = overflow
 
     async def on_event(message: AmiMessage) -> None:
         update = events.from_ami(message, datetime.now(UTC))
@@ -194,5 +198,6 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(location_routes)
     setup_auth(app)
     add_console(app)
+    app.add_routes(supervisor_routes)
     setup_twilio(app)
     return app

@@ -14,6 +14,7 @@ from gateway.services.invite_location import InviteLocator
 from gateway.services.live import LiveHub
 from gateway.services.location import LocationService
 from gateway.services.operators import OperatorService
+from gateway.services.overflow import OverflowMonitor
 from gateway.services.timeline import TimelineService
 from gateway.settings import Settings
 
@@ -29,3 +30,4 @@ LOCATIONS_KEY = web.AppKey("locations", LocationService)
 LOCATOR_KEY = web.AppKey("locator", InviteLocator)
 LIVE_KEY = web.AppKey("live", LiveHub)
 OPERATORS_KEY = web.AppKey("operators", OperatorService)
+OVERFLOW_KEY = web.AppKey("overflow", OverflowMonitor)

@@ -242,3 +242,37 @@ class OperatorEventRow(Base):
     reason: Mapped[str | None] = mapped_column(String(128))
     call_id: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CallbackRow(Base):
+    """A caller to call back: the call was abandoned, or the caller could not speak.
+
+    Cleared by itself when the same number calls again (`cleared_by_call`), or when an
+    attempt reached the caller."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (
+        UniqueConstraint("call_id", name="uq_callbacks_call_id"),
+        Index("ix_callbacks_number_cleared_at", "number", "cleared_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(20))  # E.164
+    room: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(16))  # abandoned | silent
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cleared_by: Mapped[str | None] = mapped_column(String(64))  # a call id, or "reached:<op>"
+
+
+class CallbackAttemptRow(Base):
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    callback_id: Mapped[str] = mapped_column(
+        ForeignKey("callbacks.id", ondelete="CASCADE"), index=True
+    )
+    operator: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))  # reached | no_answer | busy | wrong_number
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -27,6 +27,7 @@ from dispatch_core.calls import (
 from dispatch_core.incidents import IncidentStatus
 from gateway.callers.numbers import CallerNumber, describe_caller, repeat_key
 from gateway.persistence import call_store as store
+from gateway.persistence import callback_store
 from gateway.persistence.db import Database
 from gateway.settings import Settings
 
@@ -129,6 +130,8 @@ class IntakeService:
             values["received_at"] = min(store.utc(existing.received_at), values["received_at"])
             store.update_call(conn, call_id, values)
         incident_id = self._timeline_and_incident(conn, call_id, request, room, priority)
+        if caller.e164:  # the number called again: its callbacks are done
+            callback_store.clear_for_number(conn, caller.e164, call_id, request.received_at)
         return IntakeResult(
             call_id, incident_id, room, priority, decision.reasons, created=True, caller=caller
         )

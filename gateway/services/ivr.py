@@ -17,6 +17,7 @@ from dispatch_core.calls import (
     raise_priority,
 )
 from gateway.persistence import call_store as store
+from gateway.persistence import callback_store
 from gateway.persistence.db import Database
 from ivr.flow import Outcome
 
@@ -99,3 +100,5 @@ def outcome_columns(
         "priority_reasons": list(decision.reasons), "updated_at": datetime.now(UTC),
     })  # fmt: skip
     store.update_incident_priority(conn, call_id, decision.priority)
+    if outcome.silent:  # a caller who could not speak is called back if the call breaks
+        callback_store.add_callback(conn, call_id, "silent", datetime.now(UTC))

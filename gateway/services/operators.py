@@ -9,12 +9,13 @@ locations and the caller's earlier calls; a better fix later moves the pin live.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import desc, select
+from sqlalchemy import desc, insert, select
 
 from dispatch_core.location import BestFixChanged
 from dispatch_core.operators import (
@@ -30,7 +31,7 @@ from gateway.http.mapping import call_out, locations_out
 from gateway.persistence import call_store
 from gateway.persistence import calls as repo
 from gateway.persistence.db import Database
-from gateway.persistence.models import CallRow
+from gateway.persistence.models import CallRow, OperatorEventRow
 from gateway.services.live import SUPERVISORS, LiveHub
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class OperatorService:
         self._members: dict[str, MemberFacts] = {}
         self._views: dict[str, OperatorView] = {}
         self._on_screen: dict[str, str] = {}  # call id -> endpoint showing it
+        self._writes: set[asyncio.Task[Any]] = set()
 
     def attach(self, ami: AmiClient) -> None:
         self._ami = ami
@@ -155,6 +157,22 @@ class OperatorService:
         self._views[endpoint] = view
         self._hub.publish(endpoint, "operator_state", view.as_json())
         self._hub.publish(SUPERVISORS, "operator_state", view.as_json())
+        self._record(view)
+
+    def _record(self, view: OperatorView) -> None:
+        """Keep the change for the figures (pause, wrap-up time), off the event's path."""
+        if self._db is None:
+            return
+        values = {"endpoint": view.endpoint, "room": view.room, "kind": view.state.value,
+                  "reason": view.pause_reason, "at": view.since}  # fmt: skip
+        statement = insert(OperatorEventRow).values(**values)
+        task = asyncio.create_task(self._db.write(lambda conn: conn.execute(statement)))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def wait_written(self) -> None:
+        while self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
 
     # --- what the console asks
 

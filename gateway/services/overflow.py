@@ -39,6 +39,9 @@ class Waiting:
     priority: str
     moved: bool = False
 
+    def waited_s(self) -> float:
+        return time.monotonic() - self.since
+
 
 class OverflowMonitor:
     def __init__(

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from dispatch_core.calls import CallStatus, IntakeOutcome, TimelineKind, next_status
 from gateway.callers.numbers import CallerNumber, describe_caller
 from gateway.persistence import call_store as store
+from gateway.persistence import callback_store
 from gateway.persistence.db import Database
 from gateway.services.intake import caller_columns
 
@@ -77,6 +78,8 @@ class TimelineService:
         })  # fmt: skip
         if not inserted:
             return False
+        if update.kind is TimelineKind.ABANDONED:
+            callback_store.add_callback(conn, call.id, "abandoned", update.at)
         changes = self._changes(call, update)
         if changes:
             store.update_call(conn, call.id, changes)

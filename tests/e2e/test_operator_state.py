@@ -1,0 +1,106 @@
+"""Operator state through the real gateway and Asterisk: requests carried over AMI, and the
+state right again after Asterisk and the gateway are restarted (re-read from Asterisk)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gateway.asterisk.sandbox import Sandbox
+from tests.e2e.harness import REPO, Gateway, Sipp, wait_for
+
+PASSWORD = "Rabat-2026-shift"
+
+
+def add_user(gateway: Gateway, username: str, endpoint: str, role: str = "operator") -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "users", "add", username, "--role", role,
+         "--endpoint", endpoint, "--room", "rabat", "--password-stdin",
+         "--database-url", gateway.database_url],
+        input=PASSWORD + "\n", capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+def call_api(gateway: Gateway, method: str, path: str, token: str | None = None,
+             body: dict[str, Any] | None = None) -> tuple[int, Any]:  # fmt: skip
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(gateway.base_url + path, data, headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+def sign_in(gateway: Gateway, username: str, password: str = PASSWORD) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        gateway.base_url + "/api/v1/login", json.dumps(
+            {"username": username, "password": password}).encode(),
+        {"Content-Type": "application/json"}, method="POST",
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            cookie = response.headers["Set-Cookie"]
+            return response.status, cookie.split("=", 1)[1].split(";", 1)[0]
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+def test_operator_state_is_asterisks_again_after_asterisk_and_the_gateway_restart(
+    sandbox: Sandbox,
+    make_gateway: Callable[..., Gateway],
+    operators: Callable[..., list[Sipp]],
+    log_dir: Path,
+) -> None:
+    gateway = make_gateway("sqlite")
+    add_user(gateway, "amina", "op-rabat-1")
+    operators(["op-rabat-1"], join=False)
+    status, token = sign_in(gateway, "amina")
+    assert status == 200
+    assert call_api(gateway, "POST", "/api/v1/operators/me/login", token)[1]["state"] == "paused"
+    assert call_api(gateway, "POST", "/api/v1/operators/me/ready", token)[1]["state"] == "ready"
+    status, paused = call_api(gateway, "POST", "/api/v1/operators/me/pause", token,
+                              {"reason": "training"})  # fmt: skip
+    assert (status, paused["state"], paused["pause_reason"]) == (200, "paused", "training")
+
+    sandbox.stop()
+    sandbox.start()  # the member and its pause come back from astdb (persistentmembers)
+    wait_for(lambda: gateway.get("/healthz")["ami"] is True, 30, what="AMI back")
+
+    def shown(state: str, reason: str | None) -> bool:
+        view = call_api(gateway, "GET", "/api/v1/operators/me", token)[1]
+        return bool(view["state"] == state and view["pause_reason"] == reason)
+
+    wait_for(lambda: shown("paused", "training"), 15, what="the pause re-read after Asterisk")
+
+    gateway.stop()  # while the gateway is away, the state changes in Asterisk itself
+    sandbox.rx("queue unpause member PJSIP/op-rabat-1")
+    gateway.start()
+    wait_for(lambda: shown("ready", None), 15, what="the state re-read by a new gateway")
+
+
+def test_wrong_password_expired_session_and_an_operator_on_the_supervisor_view_are_refused(
+    sandbox: Sandbox, make_gateway: Callable[..., Gateway]
+) -> None:
+    gateway = make_gateway("sqlite")
+    add_user(gateway, "amina", "op-rabat-1")
+    status, error = sign_in(gateway, "amina", "not-the-password")
+    assert status == 401 and error["error"]["code"] == "invalid-credentials"
+    status, token = sign_in(gateway, "amina")
+    status, forbidden = call_api(gateway, "GET", "/api/v1/operators", token)
+    assert status == 403 and forbidden["error"]["code"] == "forbidden"
+    call_api(gateway, "POST", "/api/v1/logout", token)
+    status, expired = call_api(gateway, "GET", "/api/v1/operators/me", token)
+    assert status == 401 and expired["error"]["code"] == "session-expired"
+    status, anonymous = call_api(gateway, "GET", "/api/v1/operators/me")
+    assert status == 401 and anonymous["error"]["code"] == "not-authenticated"
