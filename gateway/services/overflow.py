@@ -2,7 +2,8 @@
 
 NENA's call answering standard asks 90 % of calls answered within 15 s and 95 % within 20 s.
 A call waiting in a room where no operator is ready will not be answered there in time: once
-its wait passes `overflow_after_s` (10 s by default), the gateway withdraws it from that
+its wait passes `overflow_after_s` (10 s by default), and if the backup room has an operator
+ready (else the move would only restart the wait), the gateway withdraws it from that
 queue with AMI `QueueWithdrawCaller` (WithdrawInfo = the backup room); Queue() returns with
 QUEUESTATUS=WITHDRAW and the dialplan queues it in the backup room with the same
 QUEUE_PRIO (asterisk_configs/extensions.conf). A room that gets an operator ready again
@@ -87,7 +88,9 @@ class OverflowMonitor:
             backup = self._backup.get(call.queue)
             if call.moved or backup is None or now - call.since < self._after:
                 continue
-            if call.queue not in ready:
+            # Only from a room with nobody ready to one with somebody ready: a move to
+            # another empty room would only restart the caller's wait and announcements.
+            if call.queue not in ready and backup in ready:
                 moves.append((call, backup))
         return moves
 

@@ -37,7 +37,8 @@ def call_api(gateway: Gateway, method: str, path: str, token: str | None = None,
     request = urllib.request.Request(gateway.base_url + path, data, headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.load(response)
+            text = response.read()
+            return response.status, json.loads(text) if text else None
     except urllib.error.HTTPError as exc:
         return exc.code, json.load(exc)
 

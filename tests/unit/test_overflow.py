@@ -29,11 +29,17 @@ def join(watch: OverflowMonitor, uniqueid: str, queue: str) -> None:
 
 
 def test_a_call_waiting_past_the_threshold_with_nobody_ready_moves_to_the_backup_room() -> None:
-    watch = monitor()
+    watch = monitor(ready_in="sale")
     join(watch, "1.1", "rabat")
     assert watch.due(9.9) == []
     ((call, backup),) = watch.due(10.0)
     assert (call.uniqueid, backup) == ("1.1", "sale")
+
+
+def test_no_call_moves_to_a_backup_room_where_nobody_is_ready_either() -> None:
+    watch = monitor()
+    join(watch, "1.0", "rabat")
+    assert watch.due(60.0) == []
 
 
 def test_a_room_with_an_operator_ready_keeps_its_calls() -> None:
