@@ -1,9 +1,10 @@
-"""A FAKE of the gateway's console API, for tests/browser/test_console_static.py only.
+"""A FAKE of the gateway's console API, for the page tests of tests/browser only.
 
 It is not the gateway: it serves the static console pages and answers the contract of
-docs/console.md (sign-in, the operator's state, the SSE event stream, the incident form) from
-memory, so that the page can be proved in the real Chromium before, and apart from, the real
-backend. The end-to-end browser test against `gateway.app.create_app` is a separate test.
+docs/console.md (sign-in, the operator's state, the SSE event stream, the incident form, the
+room's waiting calls and callbacks, the supervisor overview) from memory, so that the pages can
+be proved in the real Chromium before, and apart from, the real backend. The end-to-end browser
+test against `gateway.app.create_app` is a separate test.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import asyncio
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 SESSION_COOKIE = "line19_session"
 PASSWORD = "correct horse battery"
@@ -28,6 +30,17 @@ USER: dict[str, Any] = {
     "endpoint": "op-rabat-1",
     "room": "rabat",
 }
+SUPERVISOR: dict[str, Any] = {
+    "id": 9,
+    "username": "sup-rabat",
+    "display_name": "Karim Bennani",
+    "role": "supervisor",
+    "endpoint": None,
+    "room": "rabat",
+}
+USERS = {user["username"]: user for user in (USER, SUPERVISOR)}
+SUPERVISOR_ROLES = ("supervisor", "admin")
+CALLBACK_OUTCOMES = ("reached", "no_answer", "busy", "wrong_number")
 MAX_FAILED_LOGINS = 3
 HEARTBEAT_S = 0.25
 WAIT_S = 10.0  # how long the test waits for the page to reach the fake
@@ -44,12 +57,17 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def _ago(seconds: float) -> str:
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat()
+
+
 @dataclass
 class FakeConsoleApi:
     """In-memory stand-in for the backend; the test drives it and reads what the page sent."""
 
     static_dir: Path
     sessions: set[str] = field(default_factory=set)
+    session_users: dict[str, dict[str, Any]] = field(default_factory=dict)  # token -> user
     failed_logins: int = 0
     operator: dict[str, Any] = field(
         default_factory=lambda: {
@@ -72,6 +90,23 @@ class FakeConsoleApi:
     held_fetches: int = 0
     _release: asyncio.Event = field(default_factory=asyncio.Event)
     _fetch_held: asyncio.Event = field(default_factory=asyncio.Event)
+    # The room's waiting calls (GET /api/v1/rooms/{room}/waiting), by room.
+    waiting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    waiting_fetches: list[str] = field(default_factory=list)  # the rooms asked for
+    fail_waiting: tuple[int, str, str] | None = None  # while set: (status, code, message)
+    # The callback list (GET /api/v1/callbacks?room=), by room; a "reached" attempt clears one.
+    callbacks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    callback_fetches: list[str] = field(default_factory=list)  # the rooms asked for
+    callback_attempts: list[tuple[str, Any]] = field(default_factory=list)  # (id, JSON body)
+    fail_next_attempt: tuple[int, str, str] | None = None  # (status, code, message)
+    # GET /api/v1/supervisor/overview answers this, with `generated_at` set to the moment.
+    overview: dict[str, Any] = field(default_factory=lambda: sample_overview())
+    overview_fetches: int = 0
+    fail_overview: tuple[int, str, str] | None = None  # while set: (status, code, message)
+    # Like hold_operator_fetches, for the overview: answered as of the moment it was asked.
+    hold_overview_fetches: bool = False
+    _overview_release: asyncio.Event = field(default_factory=asyncio.Event)
+    _overview_held: asyncio.Event = field(default_factory=asyncio.Event)
     _streams: list[asyncio.Queue[tuple[str, Any] | None]] = field(default_factory=list)
     _stream_changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -80,6 +115,7 @@ class FakeConsoleApi:
         app.router.add_get("/", self.root)
         app.router.add_get("/login", self.login_page)
         app.router.add_get("/console", self.console_page)
+        app.router.add_get("/supervisor", self.supervisor_page)
         app.router.add_static("/static", self.static_dir)
         app.router.add_post("/api/v1/login", self.login)
         app.router.add_post("/api/v1/logout", self.logout)
@@ -88,6 +124,10 @@ class FakeConsoleApi:
         app.router.add_post("/api/v1/operators/me/{action}", self.operator_action)
         app.router.add_get("/api/v1/events", self.events)
         app.router.add_put("/api/v1/incidents/{incident_id}", self.put_incident)
+        app.router.add_get("/api/v1/rooms/{room}/waiting", self.room_waiting)
+        app.router.add_get("/api/v1/callbacks", self.list_callbacks)
+        app.router.add_post("/api/v1/callbacks/{callback_id}/attempts", self.callback_attempt)
+        app.router.add_get("/api/v1/supervisor/overview", self.supervisor_overview)
         return app
 
     # ------------------------------------------------------------------ what the test drives
@@ -115,6 +155,7 @@ class FakeConsoleApi:
     def close(self) -> None:
         """Lets every handler end before the test server closes."""
         self.release_operator_fetches()
+        self.release_overview_fetches()
         self.refuse_streams = True
         self.cut_streams()
 
@@ -129,10 +170,23 @@ class FakeConsoleApi:
     async def console_page(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(self.static_dir / "console.html")
 
+    async def supervisor_page(self, request: web.Request) -> web.StreamResponse:
+        # As the gateway is to do it: signed out to /login, an operator 403.
+        user = self._user(request)
+        if user is None:
+            raise web.HTTPFound("/login")
+        if user["role"] not in SUPERVISOR_ROLES:
+            return _error(403, "forbidden", "Supervisors only")
+        return web.FileResponse(self.static_dir / "supervisor.html")
+
     # ------------------------------------------------------------------ session
 
     def _signed_in(self, request: web.Request) -> bool:
         return request.cookies.get(SESSION_COOKIE) in self.sessions
+
+    def _user(self, request: web.Request) -> dict[str, Any] | None:
+        token = request.cookies.get(SESSION_COOKIE, "")
+        return self.session_users.get(token) if token in self.sessions else None
 
     def _unauthenticated(self) -> web.Response:
         return _error(401, "not-authenticated", "Sign in first")
@@ -141,25 +195,29 @@ class FakeConsoleApi:
         body = await request.json()
         if self.failed_logins >= MAX_FAILED_LOGINS:
             return _error(429, "too-many-attempts", "Too many failed sign-ins; wait a minute")
-        if body.get("username") != USER["username"] or body.get("password") != PASSWORD:
+        user = USERS.get(body.get("username"))
+        if user is None or body.get("password") != PASSWORD:
             self.failed_logins += 1
             return _error(401, "invalid-credentials", "Wrong username or password")
         token = secrets.token_urlsafe(16)
         self.sessions.add(token)
-        response = web.json_response({"user": USER})
+        self.session_users[token] = user
+        response = web.json_response({"user": user})
         response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/")
         return response
 
     async def logout(self, request: web.Request) -> web.Response:
         self.sessions.discard(request.cookies.get(SESSION_COOKIE, ""))
+        self.session_users.pop(request.cookies.get(SESSION_COOKIE, ""), None)
         response = web.json_response({})
         response.del_cookie(SESSION_COOKIE, path="/")
         return response
 
     async def me(self, request: web.Request) -> web.Response:
-        if not self._signed_in(request):
+        user = self._user(request)
+        if user is None:
             return self._unauthenticated()
-        return web.json_response({"user": USER})
+        return web.json_response({"user": user})
 
     # ------------------------------------------------------------------ operator state
 
@@ -254,6 +312,94 @@ class FakeConsoleApi:
         self.incident_puts.append((incident_id, body))
         return web.json_response({"id": incident_id, "status": "confirmed", **body})
 
+    # ------------------------------------------------------------------ the room's panels
+
+    async def room_waiting(self, request: web.Request) -> web.Response:
+        if not self._signed_in(request):
+            return self._unauthenticated()
+        room = request.match_info["room"]
+        self.waiting_fetches.append(room)
+        if self.fail_waiting is not None:
+            return _error(*self.fail_waiting, {"room": room})
+        return web.json_response({"items": self.waiting.get(room, [])})
+
+    async def list_callbacks(self, request: web.Request) -> web.Response:
+        if not self._signed_in(request):
+            return self._unauthenticated()
+        room = request.query.get("room", "")
+        self.callback_fetches.append(room)
+        return web.json_response({"items": self.callbacks.get(room, [])})
+
+    async def callback_attempt(self, request: web.Request) -> web.Response:
+        user = self._user(request)
+        if user is None:
+            return self._unauthenticated()
+        callback_id = request.match_info["callback_id"]
+        body = await request.json()
+        self.callback_attempts.append((callback_id, body))
+        if self.fail_next_attempt is not None:
+            status, code, message = self.fail_next_attempt
+            self.fail_next_attempt = None
+            return _error(status, code, message, {"callback_id": callback_id})
+        outcome = body.get("outcome") if isinstance(body, dict) else None
+        if outcome not in CALLBACK_OUTCOMES:
+            return _error(422, "invalid-outcome", "Unknown outcome",
+                          {"allowed": list(CALLBACK_OUTCOMES)})  # fmt: skip
+        for items in self.callbacks.values():
+            for item in items:
+                if item["id"] == callback_id:
+                    attempt = {"at": _now(), "operator": user["endpoint"] or user["username"],
+                               "outcome": outcome}  # fmt: skip
+                    if outcome == "reached":  # cleared: gone from the list, as the gateway says
+                        items.remove(item)
+                        cleared = {"id": callback_id, "cleared": True, "attempts": []}
+                        return web.json_response(cleared, status=201)
+                    updated = {**item, "attempts": [*item["attempts"], attempt]}
+                    items[items.index(item)] = updated
+                    return web.json_response(updated, status=201)
+        return _error(404, "no-such-callback", f"No callback {callback_id!r}")
+
+    # ------------------------------------------------------------------ supervisor
+
+    async def supervisor_overview(self, request: web.Request) -> web.Response:
+        user = self._user(request)
+        if user is None:
+            return self._unauthenticated()
+        if user["role"] not in SUPERVISOR_ROLES:
+            return _error(403, "forbidden", "Supervisors only")
+        self.overview_fetches += 1
+        if self.fail_overview is not None:
+            return _error(*self.fail_overview)
+        answer = json.loads(json.dumps({**self.overview, "generated_at": _now()}))
+        if self.hold_overview_fetches:
+            self._overview_held.set()
+            await self._overview_release.wait()
+        return web.json_response(answer)
+
+    async def wait_for_held_overview(self) -> None:
+        async with asyncio.timeout(WAIT_S):
+            await self._overview_held.wait()
+
+    def release_overview_fetches(self) -> None:
+        self.hold_overview_fetches = False
+        self._overview_held.clear()
+        self._overview_release.set()
+        self._overview_release = asyncio.Event()
+
+    def set_supervised_state(
+        self, endpoint: str, state: str, pause_reason: str | None = None
+    ) -> dict[str, Any]:
+        """Changes an operator's state in the overview (row and room counts); returns the
+        `operator_state` event the gateway would send."""
+        row = next(op for op in self.overview["operators"] if op["endpoint"] == endpoint)
+        counts = next(r for r in self.overview["rooms"] if r["id"] == row["room"])["operators"]
+        if row["state"] in counts:
+            counts[row["state"]] -= 1
+        if state in counts:
+            counts[state] += 1
+        row.update(state=state, pause_reason=pause_reason, since=_now())
+        return {key: row[key] for key in ("endpoint", "room", "state", "pause_reason", "since")}
+
 
 def sample_call(
     call_id: str = "c-0001",
@@ -331,3 +477,77 @@ def sample_location(
         "received_at": _now(),
         "raw": "",
     }
+
+
+def sample_overview() -> dict[str, Any]:
+    """GET /api/v1/supervisor/overview: Rabat with two calls waiting, Salé quiet."""
+    operators = [
+        {"endpoint": "op-rabat-1", "room": "rabat", "state": "in_call", "pause_reason": None,
+         "since": _ago(95), "calls_taken": 4, "talk_s": 320.0, "pause_s": 60.0, "wrapup_s": 30.0},
+        {"endpoint": "op-rabat-2", "room": "rabat", "state": "in_call", "pause_reason": None,
+         "since": _ago(40), "calls_taken": 6, "talk_s": 610.0, "pause_s": 0.0, "wrapup_s": 45.0},
+        {"endpoint": "op-rabat-3", "room": "rabat", "state": "ready", "pause_reason": None,
+         "since": _ago(12), "calls_taken": 2, "talk_s": 140.0, "pause_s": 900.0,
+         "wrapup_s": 20.0},
+        {"endpoint": "op-sale-1", "room": "sale", "state": "paused", "pause_reason": "break",
+         "since": _ago(300), "calls_taken": 3, "talk_s": 200.0, "pause_s": 300.0,
+         "wrapup_s": 15.0},
+    ]  # fmt: skip
+    return {
+        "generated_at": _now(),
+        "rooms": [
+            {"id": "rabat", "name": "Rabat", "backup": "sale", "waiting": 2,
+             "longest_wait_s": 12.5,
+             "operators": {"ready": 1, "paused": 0, "ringing": 0, "in_call": 2, "wrapup": 0,
+                           "unreachable": 0}},
+            {"id": "sale", "name": "Salé", "backup": "rabat", "waiting": 0,
+             "longest_wait_s": None,
+             "operators": {"ready": 0, "paused": 1, "ringing": 0, "in_call": 0, "wrapup": 0,
+                           "unreachable": 0}},
+        ],
+        "waiting": [
+            {"uniqueid": "1700000000.51", "room": "rabat", "waited_s": 12.5, "priority": "5"},
+            {"uniqueid": "1700000000.52", "room": "rabat", "waited_s": 3.0, "priority": "1"},
+        ],
+        "operators": operators,
+        "service_level": {"window_s": 3600, "calls": 20, "answered_15s_pct": 85.0,
+                          "answered_20s_pct": 95.0, "abandoned": 1, "target_15s_pct": 90,
+                          "target_20s_pct": 95},
+        "carriers": [
+            {"carrier": "Maroc Telecom", "calls": 12, "with_caller_id_pct": 100.0,
+             "with_cell_pct": 50.0, "with_pidf_pct": 25.0, "aml_median_delay_s": 14.2},
+            {"carrier": "Orange Maroc", "calls": 8, "with_caller_id_pct": 87.5,
+             "with_cell_pct": 0.0, "with_pidf_pct": None, "aml_median_delay_s": None},
+        ],
+    }  # fmt: skip
+
+
+def sample_callback(
+    callback_id: str,
+    number: str,
+    reason: str,
+    *,
+    room: str = "rabat",
+    attempts: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """An item of GET /api/v1/callbacks."""
+    return {
+        "id": callback_id,
+        "number": number,
+        "reason": reason,
+        "call_id": f"c-{callback_id}",
+        "room": room,
+        "created_at": _ago(600),
+        "attempts": attempts or [],
+    }
+
+
+class FakeSite:
+    """The fake API and the test server that serves it, as one test sees them."""
+
+    def __init__(self, api: FakeConsoleApi, server: TestServer) -> None:
+        self.api = api
+        self.server = server
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))

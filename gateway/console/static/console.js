@@ -6,6 +6,9 @@
 (function () {
   const API = "/api/v1";
   const RECONNECT_DELAY_MS = 2000; // when the browser gave up on the stream (non-200 answer)
+  const WAITING_POLL_MS = 3000; // the room's waiting calls
+  const CALLBACKS_POLL_MS = 5000; // the room's callback list
+  const LONG_WAIT_S = 15; // a call waiting this long is shown in red (NENA: 90 % within 15 s)
 
   const STATE_LABELS = {
     logged_out: "Hors file",
@@ -40,6 +43,19 @@
     abandoned: "raccroché avant réponse",
     completed: "terminé",
   };
+  const CALLBACK_OUTCOMES = [
+    // [outcome, French, English, button class]
+    ["reached", "Joint", "reached", "btn-go"],
+    ["no_answer", "Pas de réponse", "no answer", ""],
+    ["busy", "Occupé", "busy", ""],
+    ["wrong_number", "Faux numéro", "wrong number", "btn-warn"],
+  ];
+  const OUTCOME_LABELS = {
+    reached: "joint",
+    no_answer: "pas de réponse",
+    busy: "occupé",
+    wrong_number: "faux numéro",
+  };
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -70,6 +86,14 @@
     incidentDescription: $("incident-description"),
     incidentSave: $("btn-save-incident"),
     incidentSaved: $("incident-saved"),
+    waiting: $("waiting"),
+    waitingCount: $("waiting-count"),
+    waitingRoom: $("waiting-room"),
+    waitingList: $("waiting-list"),
+    callbacks: $("callbacks"),
+    callbacksCount: $("callbacks-count"),
+    callbacksRoom: $("callbacks-room"),
+    callbacksList: $("callbacks-list"),
   };
   const stateButtons = {
     login: $("btn-login"),
@@ -90,6 +114,14 @@
   let reconnectTimer = null;
   let flashTimer = null;
   let busy = false;
+  let errorOrigin = null; // what showed the error line: a poll that works again clears its own
+  let user = null; // the signed-in user (GET /me)
+  let room = null; // the room of the side panels: the operator's room
+  let waitingInFlight = false;
+  let callbacksInFlight = false;
+  let callbacksAgain = false; // a refresh was asked while one was in flight
+  const callbackNodes = new Map(); // callback id -> {signature, node}
+  const pendingAttempts = new Set(); // callback ids with an attempt being posted
 
   // ---------------------------------------------------------------- small helpers
 
@@ -103,14 +135,19 @@
     node.replaceChildren(document.createTextNode(french + " "), small(english));
   }
 
-  function showError(text) {
+  function showError(text, origin) {
     el.error.textContent = text;
     el.error.hidden = false;
+    errorOrigin = origin || null;
   }
 
-  function clearError() {
+  // Without an origin: clears any error (an action of the operator); with one: only the error
+  // that origin showed (a poll that answers again).
+  function clearError(origin) {
+    if (origin && errorOrigin !== origin) return;
     el.error.textContent = "";
     el.error.hidden = true;
+    errorOrigin = null;
   }
 
   function goToLogin() {
@@ -126,8 +163,9 @@
   }
 
   // One way to call the API: JSON in, JSON out, the one error shape shown on #error.
-  // Resolves to the parsed body, or null when the call failed (the error is then shown).
-  async function api(method, path, body) {
+  // Resolves to the parsed body, or null when the call failed (the error is then shown,
+  // tagged with `origin` when given).
+  async function api(method, path, body, origin) {
     const init = {
       method: method,
       credentials: "same-origin",
@@ -141,7 +179,7 @@
     try {
       response = await fetch(API + path, init);
     } catch (_) {
-      showError("Serveur injoignable — the server does not answer (" + method + " " + path + ")");
+      showError("Serveur injoignable — the server does not answer (" + method + " " + path + ")", origin);
       return null;
     }
     let data = null;
@@ -155,7 +193,7 @@
       return null;
     }
     if (!response.ok) {
-      showError(errorText(response.status, data));
+      showError(errorText(response.status, data), origin);
       return null;
     }
     return data;
@@ -206,6 +244,7 @@
     document.body.dataset.operatorState = state;
     renderSince();
     updateButtons();
+    setRoom(view.room || (user && user.room) || null);
   }
 
   function renderSince() {
@@ -479,6 +518,224 @@
     }
   }
 
+  // ---------------------------------------------------------------- the room's panels
+
+  function setRoom(newRoom) {
+    if (!newRoom || newRoom === room) return;
+    room = newRoom;
+    el.waitingRoom.textContent = "salle " + room;
+    el.callbacksRoom.textContent = "salle " + room;
+    el.waiting.hidden = false;
+    el.callbacks.hidden = false;
+    callbackNodes.clear();
+    el.callbacksList.replaceChildren();
+    pollWaiting();
+    pollCallbacks();
+  }
+
+  function setCount(node, count) {
+    node.textContent = String(count);
+    node.dataset.count = String(count);
+  }
+
+  // A wait: "12 s" under a minute, then "01:15".
+  function waitText(seconds) {
+    if (typeof seconds !== "number") return "—";
+    if (seconds < 60) return Math.floor(seconds) + " s";
+    const m = Math.floor(seconds / 60);
+    return String(m).padStart(2, "0") + ":" + String(Math.floor(seconds - m * 60)).padStart(2, "0");
+  }
+
+  function emptyItem(french, english) {
+    const item = document.createElement("li");
+    item.className = "none";
+    setBilingual(item, french, english);
+    return item;
+  }
+
+  async function pollWaiting() {
+    if (!room || waitingInFlight) return;
+    waitingInFlight = true;
+    const asked = room;
+    try {
+      const data = await api("GET", "/rooms/" + encodeURIComponent(asked) + "/waiting", undefined, "waiting");
+      if (!data || asked !== room) return;
+      clearError("waiting");
+      renderWaiting(Array.isArray(data.items) ? data.items : []);
+    } finally {
+      waitingInFlight = false;
+    }
+  }
+
+  function renderWaiting(items) {
+    setCount(el.waitingCount, items.length);
+    el.waitingCount.classList.toggle("busy", items.length > 0);
+    if (!items.length) {
+      el.waitingList.replaceChildren(emptyItem("Aucun appel en attente", "no call waiting"));
+      return;
+    }
+    el.waitingList.replaceChildren(
+      ...items.map((call) => {
+        const item = document.createElement("li");
+        item.className = "waiting-call";
+        item.dataset.uniqueid = call.uniqueid;
+        const wait = document.createElement("span");
+        wait.className = "wait";
+        wait.textContent = waitText(call.waited_s);
+        const long = typeof call.waited_s === "number" && call.waited_s >= LONG_WAIT_S;
+        wait.classList.toggle("alert", long);
+        item.dataset.alert = String(long);
+        const prio = document.createElement("span");
+        prio.className = "prio";
+        prio.textContent = "priorité " + (call.priority ?? "—");
+        const uid = document.createElement("small");
+        uid.className = "uid";
+        uid.textContent = call.uniqueid;
+        item.append(wait, prio, uid);
+        return item;
+      }),
+    );
+  }
+
+  async function pollCallbacks() {
+    if (!room) return;
+    if (callbacksInFlight) {
+      callbacksAgain = true;
+      return;
+    }
+    callbacksInFlight = true;
+    const asked = room;
+    try {
+      const data = await api("GET", "/callbacks?room=" + encodeURIComponent(asked), undefined, "callbacks");
+      if (!data || asked !== room) return;
+      clearError("callbacks");
+      renderCallbacks(Array.isArray(data.items) ? data.items : []);
+    } finally {
+      callbacksInFlight = false;
+      if (callbacksAgain) {
+        callbacksAgain = false;
+        pollCallbacks();
+      }
+    }
+  }
+
+  // Keyed: an item whose data did not change keeps its node, so a button the operator is
+  // about to press is not replaced under the pointer by a poll.
+  function renderCallbacks(items) {
+    setCount(el.callbacksCount, items.length);
+    const seen = new Set();
+    const nodes = items.map((item) => {
+      seen.add(item.id);
+      return callbackNode(item);
+    });
+    for (const id of [...callbackNodes.keys()]) {
+      if (!seen.has(id)) callbackNodes.delete(id);
+    }
+    if (!nodes.length) nodes.push(emptyItem("Aucun rappel à faire", "no callback to make"));
+    const list = el.callbacksList;
+    nodes.forEach((node, index) => {
+      if (list.children[index] !== node) list.insertBefore(node, list.children[index] || null);
+    });
+    while (list.children.length > nodes.length) list.lastElementChild.remove();
+  }
+
+  function callbackNode(item) {
+    const signature = JSON.stringify(item);
+    const known = callbackNodes.get(item.id);
+    if (known && known.signature === signature) return known.node;
+    const node = known ? known.node : document.createElement("li");
+    fillCallback(node, item);
+    callbackNodes.set(item.id, { signature: signature, node: node });
+    return node;
+  }
+
+  function fillCallback(node, item) {
+    node.className = "callback";
+    node.dataset.callbackId = item.id;
+    node.dataset.reason = item.reason || "";
+    const attempts = Array.isArray(item.attempts) ? item.attempts : [];
+    node.dataset.attempts = String(attempts.length);
+
+    const head = document.createElement("div");
+    head.className = "cb-head";
+    const number = document.createElement("span");
+    number.className = "cb-number";
+    number.textContent = item.number || "Numéro inconnu (unknown)";
+    head.append(number);
+    if (item.reason === "silent") head.append(flag("SILENCIEUX · SILENT", "red"));
+    else if (item.reason === "abandoned") head.append(flag("RACCROCHÉ · ABANDONED", "amber"));
+    else if (item.reason) head.append(flag(String(item.reason).toUpperCase(), "amber"));
+    const when = document.createElement("span");
+    when.className = "cb-when";
+    when.append(document.createTextNode(formatDateTime(item.created_at) + " "), small("call " + (item.call_id || "?")));
+    head.append(when);
+
+    const tried = document.createElement("ol");
+    tried.className = "cb-attempts";
+    for (const attempt of attempts) {
+      const line = document.createElement("li");
+      line.dataset.outcome = attempt.outcome;
+      line.className = "outcome-" + attempt.outcome;
+      const french = OUTCOME_LABELS[attempt.outcome] || attempt.outcome;
+      line.append(
+        document.createTextNode(formatDateTime(attempt.at) + " · " + (attempt.operator || "?") + " · " + french + " "),
+        small(attempt.outcome),
+      );
+      tried.append(line);
+    }
+
+    const actions = document.createElement("div");
+    actions.className = "cb-actions";
+    const reached = attempts.some((attempt) => attempt.outcome === "reached");
+    for (const [outcome, french, english, kind] of CALLBACK_OUTCOMES) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = ("btn " + kind).trim();
+      button.dataset.outcome = outcome;
+      button.disabled = reached || pendingAttempts.has(item.id);
+      setBilingual(button, french, english);
+      button.addEventListener("click", () => recordAttempt(item.id, outcome));
+      actions.append(button);
+    }
+    node.classList.toggle("done", reached);
+    node.replaceChildren(head, tried, actions);
+  }
+
+  async function recordAttempt(callbackId, outcome) {
+    if (pendingAttempts.has(callbackId)) return;
+    pendingAttempts.add(callbackId);
+    const known = callbackNodes.get(callbackId);
+    if (known) known.node.querySelectorAll("button").forEach((button) => { button.disabled = true; });
+    clearError();
+    let updated = null;
+    try {
+      updated = await api("POST", "/callbacks/" + encodeURIComponent(callbackId) + "/attempts",
+        { outcome: outcome }, "callback-attempt");
+    } finally {
+      pendingAttempts.delete(callbackId);
+    }
+    const current = callbackNodes.get(callbackId);
+    if (current && updated && updated.cleared) {
+      // The gateway's answer for a callback no longer open ("reached"): {id, cleared: true}.
+      markCleared(current);
+    } else if (current && updated && updated.id === callbackId) {
+      callbackNode(updated); // shows the attempt at once
+    } else if (current) {
+      fillCallback(current.node, JSON.parse(current.signature)); // buttons back
+    }
+    pollCallbacks(); // a callback cleared leaves the list
+  }
+
+  function markCleared(known) {
+    known.signature = "cleared"; // a poll that still lists it renders it again from its data
+    known.node.classList.add("done");
+    known.node.querySelectorAll("button").forEach((button) => { button.disabled = true; });
+    const note = document.createElement("p");
+    note.className = "cb-cleared";
+    setBilingual(note, "Traité — retiré de la liste", "done, off the list");
+    known.node.append(note);
+  }
+
   // ---------------------------------------------------------------- live updates (SSE)
 
   function setConnection(open) {
@@ -548,7 +805,7 @@
   async function start() {
     const me = await api("GET", "/me");
     if (!me || !me.user) return; // 401: already on the way to /login
-    const user = me.user;
+    user = me.user;
     setBilingual(
       el.whoami,
       user.display_name || user.username,
@@ -567,6 +824,8 @@
     goToLogin();
   });
   el.incidentForm.addEventListener("submit", saveIncident);
+  setInterval(pollWaiting, WAITING_POLL_MS);
+  setInterval(pollCallbacks, CALLBACKS_POLL_MS);
   setInterval(() => {
     renderSince();
     if (source) setConnection(source.readyState === EventSource.OPEN);

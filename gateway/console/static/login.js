@@ -1,5 +1,6 @@
 // Line 19 — sign-in page. Plain JS, no build step.
 // POST /api/v1/login {"username","password"} -> 200 {"user":{...}} + session cookie -> /console
+// (/supervisor for the roles supervisor and admin)
 // 401 invalid-credentials, 429 too-many-attempts: one JSON error shape {"error":{code,message}}.
 "use strict";
 
@@ -36,7 +37,14 @@
         body: JSON.stringify({ username: username.value, password: password.value }),
       });
       if (response.ok) {
-        window.location.assign("/console");
+        // A supervisor (or an admin) lands on the supervisor view, everyone else on the console.
+        let role = null;
+        try {
+          role = ((await response.json()).user || {}).role || null;
+        } catch (_) {
+          role = null;
+        }
+        window.location.assign(role === "supervisor" || role === "admin" ? "/supervisor" : "/console");
         return;
       }
       let code = null;
