@@ -31,6 +31,7 @@ class TimelineKind(enum.StrEnum):
     IVR_COMPLETED = "ivr_completed"
     HANDED_OFF = "handed_off"  # a Twilio call reached Asterisk (one more telephony id)
     OVERFLOWED = "overflowed"  # moved to the backup room's queue, its priority kept
+    REROUTED = "rerouted"  # moved to the room whose area holds a newer, better location
     QUEUED = "queued"
     OPERATOR_RINGING = "operator_ringing"
     RING_NO_ANSWER = "ring_no_answer"
@@ -46,6 +47,7 @@ _STATUS_OF: dict[TimelineKind, CallStatus] = {
     TimelineKind.IVR_COMPLETED: CallStatus.RECEIVED,
     TimelineKind.HANDED_OFF: CallStatus.RECEIVED,
     TimelineKind.OVERFLOWED: CallStatus.QUEUED,
+    TimelineKind.REROUTED: CallStatus.QUEUED,
     TimelineKind.QUEUED: CallStatus.QUEUED,
     TimelineKind.OPERATOR_RINGING: CallStatus.RINGING,
     TimelineKind.RING_NO_ANSWER: CallStatus.QUEUED,

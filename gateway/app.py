@@ -118,8 +118,9 @@ async def _ami(app: web.Application) -> AsyncIterator[None]:
         return
     timeline = app[TIMELINE_KEY]
     operators = app[OPERATORS_KEY]
-    overflow = OverflowMonitor(settings, operators, timeline)
+    overflow = OverflowMonitor(settings, operators, timeline, app[DATABASE_KEY])
     app[OVERFLOW_KEY] = overflow
+    app[EVENTS_KEY].subscribe(overflow.on_domain_event)
 
     async def on_event(message: AmiMessage) -> None:
         update = events.from_ami(message, datetime.now(UTC))

@@ -17,23 +17,54 @@ from pydantic_settings import (
 )
 from sqlalchemy.engine import make_url
 
+from dispatch_core.rooms import Area
 from ivr.catalog import Language
 
 CONFIG_ENV = "LINE19_CONFIG"
 
 
-class Room(BaseModel):
-    """A command room; its `id` is also the name of its app_queue queue. A call waiting
-    there with no operator free overflows to `backup` (docs/overflow.md)."""
+class RoomArea(BaseModel):
+    """A circle (`latitude`, `longitude`, `radius_km`) or a polygon (`polygon`: [lat, lon]
+    vertices; the centre is then their mean)."""
 
-    id: str
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    radius_km: float | None = Field(default=None, gt=0)
+    polygon: list[tuple[float, float]] | None = None
+
+    def area(self) -> Area:
+        if self.polygon:
+            return Area.of_polygon(tuple(self.polygon))
+        if self.latitude is None or self.longitude is None or self.radius_km is None:
+            raise ValueError("a room's area is a polygon, or a latitude, longitude and radius")
+        return Area(self.latitude, self.longitude, self.radius_km * 1000)
+
+
+class Room(BaseModel):
+    """A command room; its `id` is also the name of its app_queue queue. A call whose best
+    location is in its `area` goes there; a call waiting with no operator ready overflows
+    to `backup` (docs/overflow.md)."""
+
+    id: str = Field(pattern="^[a-z0-9_]{1,32}$")
     name: str
     backup: str | None = None
+    area: RoomArea | None = None
 
 
+def _room(room_id: str, name: str, backup: str, lat: float, lon: float, km: float) -> Room:
+    area = RoomArea(latitude=lat, longitude=lon, radius_km=km)
+    return Room(id=room_id, name=name, backup=backup, area=area)
+
+
+# Centres of the cities (approximate, to 0.01°) and radii holding their urban areas.
 DEFAULT_ROOMS = [
-    Room(id="rabat", name="Rabat", backup="sale"),
-    Room(id="sale", name="Salé", backup="rabat"),
+    _room("rabat", "Rabat", "sale", 34.01, -6.84, 8),
+    _room("sale", "Salé", "rabat", 34.04, -6.79, 8),
+    _room("temara", "Témara", "rabat", 33.92, -6.91, 8),
+    _room("kenitra", "Kénitra", "sale", 34.26, -6.58, 15),
+    _room("marrakech", "Marrakech", "rabat", 31.63, -7.99, 25),
+    _room("fes", "Fès", "rabat", 34.03, -5.00, 20),
+    _room("tanger", "Tanger", "rabat", 35.76, -5.83, 20),
 ]
 
 
@@ -147,6 +178,9 @@ class Settings(BaseSettings):
     @property
     def room_ids(self) -> frozenset[str]:
         return frozenset(room.id for room in self.rooms)
+
+    def room_areas(self) -> dict[str, Area]:
+        return {room.id: room.area.area() for room in self.rooms if room.area is not None}
 
     def redacted_database_url(self) -> str:
         return make_url(self.database_url).render_as_string(hide_password=True)

@@ -9,6 +9,8 @@ import secrets
 from gateway.asterisk import dialplan
 from gateway.asterisk.agi_protocol import AgiProtocolError
 from gateway.asterisk.fastagi import AgiSession
+from gateway.location.asterisk_geo import decode_handover, parse_geo_profile
+from gateway.location.parsed import LocationParseError
 from gateway.services.intake import IntakeRequest, IntakeService
 from gateway.services.invite_location import InviteLocator
 
@@ -21,6 +23,20 @@ def checked_id(value: str | None, what: str) -> str:
     if value is None or not _ASTERISK_ID.match(value):
         raise AgiProtocolError(f"{what} is not an Asterisk id: {value!r}")
     return value
+
+
+def invite_position(handover: str) -> tuple[float, float] | None:
+    """The (lat, lon) of a PIDF-LO by value on the INVITE, to choose the room at once; the
+    full record of every fix is made after the intake (services/invite_location.py)."""
+    if not handover:
+        return None
+    try:
+        fix = parse_geo_profile(decode_handover(handover))
+    except LocationParseError:
+        return None
+    if fix is None or fix.latitude is None or fix.longitude is None:
+        return None
+    return fix.latitude, fix.longitude
 
 
 class IntakeScript:
@@ -56,6 +72,7 @@ class IntakeScript:
                 default_room=default_room or None,
                 caller_raw=env.callerid,
                 caller_name=None if name in (None, "unknown") else name,
+                location=invite_position(location),
             )
         )
         answer = f"{result.room}:{result.priority}:{result.incident_id}"

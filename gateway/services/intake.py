@@ -25,6 +25,7 @@ from dispatch_core.calls import (
     decide_priority,
 )
 from dispatch_core.incidents import IncidentStatus
+from dispatch_core.rooms import room_for
 from gateway.callers.numbers import CallerNumber, describe_caller, repeat_key
 from gateway.persistence import call_store as store
 from gateway.persistence import callback_store
@@ -51,6 +52,7 @@ class IntakeRequest:
     outcome: IntakeOutcome = IntakeOutcome.COMPLETED
     room: str | None = None  # when the room was already decided (fail-open: the dialplan's)
     priority: int | None = None
+    location: tuple[float, float] | None = None  # (lat, lon) the INVITE carried, if any
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class IntakeService:
     def __init__(self, database: Database, settings: Settings) -> None:
         self._db = database
         self._settings = settings
+        self._areas = settings.room_areas()
 
     async def take_call(self, request: IntakeRequest) -> IntakeResult:
         caller = describe_caller(request.caller_raw, self._settings.default_region)
@@ -114,8 +117,13 @@ class IntakeService:
         day_count, recent_count = self._recent_counts(conn, caller, request)
         decision = decide_priority(recent_calls_from_number=recent_count)
         priority = decision.priority if request.priority is None else request.priority
-        room = request.room or choose_room(
-            request.default_room, self._settings.room_ids, self._settings.fallback_room
+        by_location = None if request.room else self._room_by_location(request)
+        room = (
+            request.room
+            or by_location
+            or choose_room(
+                request.default_room, self._settings.room_ids, self._settings.fallback_room
+            )
         )
         values = self._call_values(request, caller, room, priority, decision, day_count)
         if existing is None:
@@ -129,12 +137,19 @@ class IntakeService:
             del values["id"], values["status"]
             values["received_at"] = min(store.utc(existing.received_at), values["received_at"])
             store.update_call(conn, call_id, values)
-        incident_id = self._timeline_and_incident(conn, call_id, request, room, priority)
+        room_by = "location" if by_location else "trunk"
+        incident_id = self._timeline_and_incident(conn, call_id, request, room, priority, room_by)
         if caller.e164:  # the number called again: its callbacks are done
             callback_store.clear_for_number(conn, caller.e164, call_id, request.received_at)
         return IntakeResult(
             call_id, incident_id, room, priority, decision.reasons, created=True, caller=caller
         )
+
+    def _room_by_location(self, request: IntakeRequest) -> str | None:
+        """The room whose service area holds the caller's location (dispatch_core.rooms)."""
+        if request.location is None:
+            return None
+        return room_for(*request.location, self._areas)
 
     def _replayed(self, conn: Connection, call: Any) -> IntakeResult:
         incident_id = store.incident_of(conn, call.id)
@@ -181,14 +196,15 @@ class IntakeService:
 
     def _timeline_and_incident(
         self, conn: Connection, call_id: str, request: IntakeRequest, room: str,
-        priority: int,
+        priority: int, room_by: str,
     ) -> str:  # fmt: skip
         failed_open = request.outcome is IntakeOutcome.FAILED_OPEN
         kind = TimelineKind.FAILED_OPEN if failed_open else TimelineKind.RECEIVED
         store.add_event(conn, {
             "call_id": call_id, "kind": kind.value, "at": request.received_at,
             "source": _event_source(request), "dedupe_key": kind.value,
-            "details": {"trunk": request.trunk, "room": room, "priority": priority},
+            "details": {"trunk": request.trunk, "room": room, "priority": priority,
+                        "room_by": room_by},
         })  # fmt: skip
         now = datetime.now(UTC)
         return store.insert_incident(conn, {

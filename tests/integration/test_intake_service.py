@@ -123,3 +123,17 @@ async def test_a_failed_open_call_keeps_the_room_and_priority_asterisk_used(
         kinds = (await session.execute(select(CallEventRow.kind))).scalars().all()
     assert (result.room, result.priority) == ("sale", 0)
     assert call.intake == "failed_open" and kinds == ["failed_open"]
+
+
+async def test_a_call_with_a_location_goes_to_the_room_whose_area_holds_it(
+    database: Database,
+) -> None:
+    service = IntakeService(database, Settings())
+    in_sale = await service.take_call(_request("1700000100.1", location=(34.0531, -6.7985)))
+    nowhere = await service.take_call(_request("1700000100.2", location=(30.42, -9.60)))
+    assert in_sale.room == "sale"  # the trunk's default room is rabat
+    assert nowhere.room == "rabat"
+    async with database.sessions() as session:
+        events = (await session.execute(select(CallEventRow).order_by(CallEventRow.id))).scalars()
+        room_by = [event.details["room_by"] for event in events if event.kind == "received"]
+    assert room_by == ["location", "trunk"]

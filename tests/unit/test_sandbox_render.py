@@ -29,7 +29,7 @@ from gateway.asterisk.sandbox_gateway_config import (
 )
 from gateway.asterisk.sandbox_host import asterisk_id
 from gateway.asterisk.sandbox_prompts import install_prompts, resolve_in_root
-from gateway.settings import load_settings
+from gateway.settings import Settings, load_settings
 from ivr.catalog import Language, Prompt, PromptName
 
 Section = tuple[str, dict[str, list[str]]]
@@ -286,7 +286,7 @@ def test_waiting_callers_hear_ringing_and_the_announcement_in_their_language(
     rendered: dict[str, str],
 ) -> None:
     sections = parse(rendered["queues.conf"])
-    for room in ("rabat", "sale"):
+    for room in sorted(Settings().room_ids):  # every configured room has its queue
         options = section(sections, room)
         announce = Prompt(PromptName.STAY_ON_LINE, Language.FR).asterisk_name.split("/", 1)[1]
         assert options["periodic-announce"] == [announce]
