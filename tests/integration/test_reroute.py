@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from dispatch_core.calls import TimelineKind
 from dispatch_core.location import BestFixChanged, Fix, FixSource
 from gateway.asterisk.ami_protocol import AmiMessage
 from gateway.persistence import calls as repo
@@ -13,7 +14,7 @@ from gateway.services.intake import IntakeRequest, IntakeService
 from gateway.services.live import LiveHub
 from gateway.services.operators import OperatorService, facts_of
 from gateway.services.overflow import OverflowMonitor
-from gateway.services.timeline import TimelineService
+from gateway.services.timeline import TimelineService, TimelineUpdate
 from gateway.settings import Settings
 
 
@@ -80,3 +81,23 @@ async def test_a_better_fix_in_the_same_room_or_a_room_nobody_is_ready_in_moves_
         monitor.on_domain_event(BestFixChanged(call.call_id, call.incident_id, 1, None, fix))
     await asyncio.gather(*monitor._tasks)
     assert ami.sent == []
+
+
+async def test_the_compliance_the_overflow_uses_is_read_from_the_last_hours_calls(
+    database: Database,
+) -> None:
+    settings = Settings()
+    intake = IntakeService(database, settings)
+    timeline = TimelineService(database, "MA")
+    start = datetime.now(UTC)
+    for n, after in enumerate((5, 30)):  # one answered in 5 s, one in 30 s
+        await intake.take_call(IntakeRequest(external_id=f"9.{n}", caller_raw="0612000000",
+                                             received_at=start))  # fmt: skip
+        await timeline.apply(
+            TimelineUpdate(
+                f"9.{n}", TimelineKind.ANSWERED, start + timedelta(seconds=after), "ami", "answered"
+            )
+        )
+    monitor = OverflowMonitor(settings, OperatorService(database, LiveHub()), timeline, database)
+    await monitor.refresh_compliance()
+    assert monitor.compliance_15s_pct == 50.0 and monitor.threshold_s() == 5.0

@@ -63,3 +63,14 @@ def test_only_the_withdrawal_we_made_hides_the_abandon_that_app_queue_reports() 
     assert watch.withdrawn("1.5") is True
     assert watch.withdrawn("1.5") is False
     assert watch.withdrawn("1.6") is False
+
+
+def test_a_room_behind_nenas_target_gives_up_sooner_but_never_under_three_seconds() -> None:
+    watch = monitor(ready_in="sale")
+    join(watch, "1.7", "rabat")
+    assert watch.threshold_s() == 10 and watch.due(6.0) == []
+    watch.compliance_15s_pct = 82.0  # the last hour is under 90 % within 15 s
+    assert watch.threshold_s() == 5
+    assert [call.uniqueid for call, _ in watch.due(6.0)] == ["1.7"]
+    watch.compliance_15s_pct = 95.0
+    assert watch.threshold_s() == 10
