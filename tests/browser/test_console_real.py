@@ -29,11 +29,11 @@ from tests.e2e.test_location import BY_VALUE, SDP
 PASSWORD = "Rabat-2026-shift"
 
 
-def add_user(gateway: Gateway, username: str, endpoint: str) -> None:
+def add_user(gateway: Gateway, username: str, endpoint: str | None, role: str = "operator") -> None:
+    where = ["--endpoint", endpoint, "--room", "rabat"] if endpoint else []
     result = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "users", "add", username, "--role", "operator",
-         "--endpoint", endpoint, "--room", "rabat", "--password-stdin",
-         "--database-url", gateway.database_url],
+        [sys.executable, "-m", "gateway.cli", "users", "add", username, "--role", role,
+         *where, "--password-stdin", "--database-url", gateway.database_url],
         input=PASSWORD + "\n", capture_output=True, text=True, cwd=REPO,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -125,4 +125,28 @@ async def test_the_screen_pop_comes_before_the_answer_and_a_pause_sends_the_next
     assert call["operator"] == "op-rabat-2"
     await asyncio.sleep(0.5)
     assert "0702" not in (await page.locator("#pop-number").inner_text())
+    assert page_errors == []
+
+
+async def test_a_supervisor_signs_in_to_the_supervisor_page_with_the_live_operators(
+    page: Page,
+    screenshot: Screenshot,
+    page_errors: list[str],
+    sandbox: Sandbox,  # noqa: F811
+    make_gateway: Callable[..., Gateway],  # noqa: F811
+    operators: Callable[..., list[Sipp]],  # noqa: F811
+) -> None:
+    gateway = make_gateway("sqlite")
+    add_user(gateway, "amina", "op-rabat-1")
+    await asyncio.to_thread(add_user, gateway, "chef", None, "supervisor")
+    operators(["op-rabat-1", "op-sale-1"], join=True)  # already in their rooms, ready
+    await page.goto(gateway.base_url + "/login")
+    await page.fill("#username", "chef")
+    await page.fill("#password", PASSWORD)
+    await page.click("#btn-signin")
+    await page.wait_for_url(gateway.base_url + "/supervisor")
+    row = page.locator('#operators [data-endpoint="op-sale-1"] .state')
+    await expect(row).to_have_attribute("data-state", "ready", timeout=10000)
+    await expect(page.locator('#rooms [data-room="rabat"]')).to_be_visible()
+    await screenshot(page, "real-05-supervisor")
     assert page_errors == []

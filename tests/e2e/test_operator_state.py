@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.asterisk.sandbox import Sandbox
-from tests.e2e.harness import REPO, Gateway, Sipp, wait_for
+from tests.e2e.harness import REPO, TRUNKS, Gateway, Sipp, caller, wait_for
 
 PASSWORD = "Rabat-2026-shift"
 
@@ -105,3 +105,34 @@ def test_wrong_password_expired_session_and_an_operator_on_the_supervisor_view_a
     assert status == 401 and expired["error"]["code"] == "session-expired"
     status, anonymous = call_api(gateway, "GET", "/api/v1/operators/me")
     assert status == 401 and anonymous["error"]["code"] == "not-authenticated"
+
+
+def test_an_unreachable_softphone_is_shown_so_and_skipped_not_rung(
+    sandbox: Sandbox,
+    make_gateway: Callable[..., Gateway],
+    operators: Callable[..., list[Sipp]],
+    log_dir: Path,
+) -> None:
+    gateway = make_gateway("sqlite")
+    add_user(gateway, "chef", "op-rabat-3", role="supervisor")
+    gone, _ = operators(["op-rabat-1", "op-rabat-2"], hold_ms=1500)
+    gone.stop()  # op-rabat-1's softphone is gone: its qualify OPTIONS go unanswered
+    _, token = sign_in(gateway, "chef")
+
+    def state_of(endpoint: str) -> str | None:
+        items = call_api(gateway, "GET", "/api/v1/operators", token)[1]["items"]
+        return next((i["state"] for i in items if i["endpoint"] == endpoint), None)
+
+    wait_for(lambda: state_of("op-rabat-1") == "unreachable", 30, 0.5,
+             "op-rabat-1 shown unreachable")  # fmt: skip
+    assert state_of("op-rabat-2") == "ready"
+    peer = caller(TRUNKS["maroc-telecom"], "0612340901", 5000, log_dir, "after-gone")
+    assert peer.wait(60) == 0, peer.errors()
+    call = wait_for(lambda: next(iter(gateway.call_from("+212612340901")), None), 20, 0.5,
+                    "the call recorded")  # fmt: skip
+    call = wait_for(lambda: (c := gateway.get(f"/api/v1/calls/{call['id']}"))["answered_at"]
+                    and c, 20, 0.5, "the call answered")  # fmt: skip
+    assert call["operator"] == "op-rabat-2"
+    rung = [e["details"].get("operator") for e in call["timeline"]
+            if e["kind"] == "operator_ringing"]  # fmt: skip
+    assert "op-rabat-1" not in rung and call["hold_time_s"] < 5
