@@ -384,7 +384,7 @@ def test_the_cli_refuses_a_weak_password_or_an_unknown_room_with_exit_2(database
     weak = _cli(database_url, "add", "amina", "--role", "operator", "--password-stdin",
                 stdin="0612345678\n")  # fmt: skip
     assert weak.exit_code == 2 and "digits only" in weak.output
-    room = _cli(database_url, "add", "amina", "--role", "operator", "--room", "fes",
+    room = _cli(database_url, "add", "amina", "--role", "operator", "--room", "casablanca",
                 "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
     assert room.exit_code == 2 and "unknown room" in room.output
     assert _cli(database_url, "list", "--json").output == ""
