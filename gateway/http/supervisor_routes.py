@@ -1,8 +1,9 @@
 """Supervision and the callback list over HTTP.
 
 - `GET /supervisor`: the supervisor's page (supervisor, admin);
-- `GET /api/v1/supervisor/overview`: rooms, waiting calls, operators with their figures,
-  service level, carriers' health (gateway/services/supervision.py);
+- `GET /api/v1/supervisor/overview[?room=rabat]`: rooms, waiting calls, operators with
+  their figures, service level, carriers' health, central or for one room
+  (gateway/services/supervision.py);
 - `GET /api/v1/rooms/{room}/waiting`: the calls waiting in a room (operators);
 - `GET /api/v1/callbacks?room=…`: the open callback list, with the attempts so far;
 - `POST /api/v1/callbacks/{id}/attempts` `{"outcome": "reached|no_answer|busy|wrong_number"}`:
@@ -44,8 +45,11 @@ async def supervisor_page(request: web.Request) -> web.StreamResponse:
 async def supervisor_overview(request: web.Request) -> web.Response:
     require_user(request, *SUPERVISOR_ROLES)
     app = request.app
+    room = request.query.get("room") or None
+    if room is not None and room not in app[SETTINGS_KEY].room_ids:
+        raise NotFound("no such room", code="no-such-room", details={"room": room[:32]})
     data = await overview(app[DATABASE_KEY], app[SETTINGS_KEY], app[OPERATORS_KEY],
-                          app.get(OVERFLOW_KEY))  # fmt: skip
+                          app.get(OVERFLOW_KEY), room)  # fmt: skip
     return _json(data)
 
 

@@ -89,11 +89,16 @@ def state_durations(events: list[Any], now: datetime) -> dict[str, dict[str, flo
     return spent
 
 
-def _read(conn: Connection, since: datetime) -> tuple[list[Any], list[Any], list[Any]]:
-    rows = list(conn.execute(select(
+def _read(
+    conn: Connection, since: datetime, room: str | None
+) -> tuple[list[Any], list[Any], list[Any]]:
+    query = select(
         calls.c.id, calls.c.carrier, calls.c.caller_status, calls.c.status, calls.c.operator,
         calls.c.talk_time_s, calls.c.received_at, calls.c.answered_at,
-    ).where(calls.c.received_at >= since)))  # fmt: skip
+    ).where(calls.c.received_at >= since)  # fmt: skip
+    if room is not None:
+        query = query.where(calls.c.room == room)
+    rows = list(conn.execute(query))
     fixes = list(conn.execute(select(
         locations.c.call_id, locations.c.source, locations.c.received_at,
     ).where(locations.c.received_at >= since, locations.c.status == "accepted")))  # fmt: skip
@@ -113,11 +118,12 @@ def _read(conn: Connection, since: datetime) -> tuple[list[Any], list[Any], list
 
 async def overview(
     database: Any, settings: Settings, operators: OperatorService,
-    overflow: OverflowMonitor | None,
+    overflow: OverflowMonitor | None, room: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
+    """Central (every room), or one room's (`room`): its waiting calls, operators and calls."""
     now = datetime.now(UTC)
     async with database.engine.connect() as conn:
-        rows, fixes, events = await conn.run_sync(_read, now - WINDOW)
+        rows, fixes, events = await conn.run_sync(_read, now - WINDOW, room)
     waiting: list[dict[str, Any]] = [] if overflow is None else [
         {"uniqueid": w.uniqueid, "room": w.queue, "priority": w.priority,
          "waited_s": round(time.monotonic() - w.since, 1)}
@@ -128,22 +134,26 @@ async def overview(
     for row in rows:
         if row.operator and row.answered_at is not None:
             taken[row.operator].append(row)
-    views = operators.views()
+    views = [v for v in operators.views() if room is None or v.room == room]
+    if room is not None:
+        waiting = [w for w in waiting if w["room"] == room]
     people = [{**view.as_json(), "calls_taken": len(taken[view.endpoint]),
                "talk_s": round(sum(r.talk_time_s or 0 for r in taken[view.endpoint]), 1),
                "pause_s": round(spent[view.endpoint]["paused"], 1),
                "wrapup_s": round(spent[view.endpoint]["wrapup"], 1)} for view in views]  # fmt: skip
     rooms = []
-    for room in settings.rooms:
-        mine = [w for w in waiting if w["room"] == room.id]
+    for config in settings.rooms:
+        if room is not None and config.id != room:
+            continue
+        mine = [w for w in waiting if w["room"] == config.id]
         states = {
             state.value: 0 for state in OperatorState if state is not OperatorState.LOGGED_OUT
         }
         for view in views:
-            if view.room == room.id and view.state.value in states:
+            if view.room == config.id and view.state.value in states:
                 states[view.state.value] += 1
         longest = max((float(w["waited_s"]) for w in mine), default=None)
-        rooms.append({"id": room.id, "name": room.name, "backup": room.backup,
+        rooms.append({"id": config.id, "name": config.name, "backup": config.backup,
                       "waiting": len(mine), "operators": states,
                       "longest_wait_s": longest})  # fmt: skip
     return {"generated_at": now.isoformat(), "rooms": rooms, "waiting": waiting,

@@ -113,3 +113,18 @@ async def test_an_operator_cannot_read_the_supervisors_overview(client: Client) 
     headers = await _sign_in(client, "amina", "operator")
     response = await client.get("/api/v1/supervisor/overview", headers=headers)
     assert response.status == 403
+
+
+async def test_a_rooms_overview_holds_that_room_only_and_an_unknown_room_is_404(
+    client: Client,
+) -> None:
+    headers = await _sign_in(client, "chef", "supervisor")
+    await _call(client, "5.1", "0612345601", datetime.now(UTC))  # inwi -> rabat
+    rabat = await (await client.get("/api/v1/supervisor/overview?room=rabat",
+                                    headers=headers)).json()  # fmt: skip
+    sale = await (await client.get("/api/v1/supervisor/overview?room=sale",
+                                   headers=headers)).json()  # fmt: skip
+    assert [room["id"] for room in rabat["rooms"]] == ["rabat"]
+    assert rabat["service_level"]["calls"] == 1 and sale["service_level"]["calls"] == 0
+    missing = await client.get("/api/v1/supervisor/overview?room=casablanca", headers=headers)
+    assert missing.status == 404
