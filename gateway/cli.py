@@ -8,27 +8,17 @@ from pathlib import Path
 
 import click
 from aiohttp import web
-from pydantic import ValidationError
 
 from gateway.app import create_app
+from gateway.cli_support import config_option, load
 from gateway.persistence import db
-from gateway.settings import Settings, load_settings
+from gateway.settings import Settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _settings(config: Path | None, **flags: object) -> Settings:
-    try:
-        return load_settings(config, **flags)
-    except (ValidationError, FileNotFoundError) as exc:
-        raise click.ClickException(f"bad settings: {exc}") from exc
-
-
-config_option = click.option(
-    "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="TOML config file (also LINE19_CONFIG).",
-)
+    return load(config, **flags)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -16,40 +16,25 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
-from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.auth.model import Account, AccountError, InvalidAccount, Role, check_username
 from gateway.auth.passwords import PasswordPolicyError, check_policy
 from gateway.auth.users import UserService
+from gateway.cli_support import UsageFailed, config_option, database_option, load
 from gateway.persistence import db
 from gateway.persistence.db import open_database
-from gateway.settings import Settings, load_settings
+from gateway.settings import Settings
 
 T = TypeVar("T")
 
-config_option = click.option(
-    "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="TOML config file (also LINE19_CONFIG).",
-)
-database_option = click.option("--database-url", help="SQLAlchemy URL (LINE19_DATABASE_URL).")
 password_stdin_option = click.option(
     "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
 )
 
 
-class UsageFailed(click.ClickException):
-    """Refused before anything was written: exit status 2, as for a usage error."""
-
-    exit_code = 2
-
-
 def _settings(config: Path | None, database_url: str | None) -> Settings:
-    try:
-        return load_settings(config, database_url=database_url)
-    except (ValidationError, FileNotFoundError) as exc:
-        raise click.ClickException(f"bad settings: {exc}") from exc
+    return load(config, database_url=database_url)
 
 
 def _run(settings: Settings, work: Callable[[UserService], Awaitable[T]]) -> T:

@@ -14,38 +14,27 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
-from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.cli_support import UsageFailed, config_option, database_option, load
 from gateway.location.cells import ImportReport, import_cells
 from gateway.location.gazetteer import geocode, import_places
 from gateway.persistence import db
 from gateway.persistence.db import Database, open_database
-from gateway.settings import Settings, load_settings
+from gateway.settings import Settings
 
 T = TypeVar("T")
 R = TypeVar("R", bound=ImportReport)
 
-config_option = click.option(
-    "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="TOML config file (also LINE19_CONFIG).",
-)
-database_option = click.option("--database-url", help="SQLAlchemy URL (LINE19_DATABASE_URL).")
 file_argument = click.argument("file", type=click.Path(path_type=Path))
 
 
-class ImportFailed(click.ClickException):
+class ImportFailed(UsageFailed):
     """Nothing could be imported: exit status 2, as for a usage error."""
-
-    exit_code = 2
 
 
 def _settings(config: Path | None, database_url: str | None) -> Settings:
-    try:
-        return load_settings(config, database_url=database_url)
-    except (ValidationError, FileNotFoundError) as exc:
-        raise click.ClickException(f"bad settings: {exc}") from exc
+    return load(config, database_url=database_url)
 
 
 def _readable(path: Path) -> None:
