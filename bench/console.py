@@ -20,24 +20,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
-from gateway.app import create_app
+from bench.served_app import PASSWORD, ready_operators, serve
 from gateway.asterisk.ami_protocol import AmiMessage
 from gateway.auth.http import USERS_KEY
 from gateway.keys import INTAKE_KEY, LIVE_KEY, OPERATORS_KEY, OVERFLOW_KEY
 from gateway.services.intake import IntakeRequest
-from gateway.services.operators import facts_of
 from gateway.services.overflow import OverflowMonitor, Waiting
-from gateway.settings import Settings
-
-PASSWORD = "Bench-password-2026"
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -58,22 +52,11 @@ async def _stream_reader(
 
 
 async def run(operators: int, waiting: int, rounds: int) -> dict[str, float]:
-    folder = tempfile.mkdtemp(prefix="l19-bench-console-")
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{folder}/bench.db", agi_port=0,
-                        http_port=0, ami_enabled=False)  # fmt: skip
-    app = create_app(settings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    served = await serve()
+    app, base, settings = served.app, served.base, served.settings
+    await ready_operators(app, operators)
     users, ops = app[USERS_KEY], app[OPERATORS_KEY]
     for n in range(operators):
-        await users.add(f"op{n}", role="operator", password=PASSWORD, endpoint=f"op-{n}",
-                        room="rabat")  # fmt: skip
-        member = AmiMessage((("Event", "QueueMember"), ("Queue", "rabat"),
-                             ("Location", f"PJSIP/op-{n}"), ("Status", "1")))  # fmt: skip
-        ops._set(f"op-{n}", facts_of(member))
         await app[INTAKE_KEY].take_call(IntakeRequest(external_id=f"b.{n}", trunk="inwi",
                                                       caller_raw=f"0612{n:06d}"))  # fmt: skip
     await users.add("chef", role="supervisor", password=PASSWORD)
@@ -141,7 +124,7 @@ async def run(operators: int, waiting: int, rounds: int) -> dict[str, float]:
         }
         for reader in readers:
             reader.cancel()
-    await runner.cleanup()
+    await served.stop()
     return figures
 
 

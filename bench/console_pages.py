@@ -16,22 +16,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
 from datetime import UTC, datetime
 
-from aiohttp import web
 from playwright.async_api import Page, async_playwright
 
-from gateway.app import create_app
+from bench.served_app import PASSWORD, ready_operators, serve
 from gateway.asterisk.ami_protocol import AmiMessage
-from gateway.auth.http import USERS_KEY
 from gateway.keys import INTAKE_KEY, OPERATORS_KEY
 from gateway.services.intake import IntakeRequest
-from gateway.services.operators import facts_of
-from gateway.settings import Settings
 
-PASSWORD = "Bench-password-2026"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-extensions", "--disable-background-networking",
@@ -58,22 +52,10 @@ async def _open(browser: object, base: str, n: int) -> Page:
 
 
 async def run(operators: int, rounds: int) -> dict[str, float]:
-    folder = tempfile.mkdtemp(prefix="l19-bench-pages-")
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{folder}/bench.db", agi_port=0,
-                        http_port=0, ami_enabled=False)  # fmt: skip
-    app = create_app(settings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    served = await serve()
+    app, base, _settings = served.app, served.base, served.settings
+    await ready_operators(app, operators)
     ops = app[OPERATORS_KEY]
-    for n in range(operators):
-        await app[USERS_KEY].add(f"op{n}", role="operator", password=PASSWORD,
-                                 endpoint=f"op-{n}", room="rabat")  # fmt: skip
-        member = AmiMessage((("Event", "QueueMember"), ("Queue", "rabat"),
-                             ("Location", f"PJSIP/op-{n}"), ("Status", "1")))  # fmt: skip
-        ops._set(f"op-{n}", facts_of(member))
     pops: list[float] = []
     probes: list[float] = []
     async with async_playwright() as playwright:
@@ -99,7 +81,7 @@ async def run(operators: int, rounds: int) -> dict[str, float]:
             )  # fmt: skip
             pops.append(time.perf_counter() - start)
         await browser.close()
-    await runner.cleanup()
+    await served.stop()
     return {"pop_p50_ms": _pct(pops, 0.5), "pop_p95_ms": _pct(pops, 0.95),
             "probe_p50_ms": _pct(probes, 0.5), "probe_p95_ms": _pct(probes, 0.95)}  # fmt: skip
 
