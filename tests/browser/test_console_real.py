@@ -9,55 +9,27 @@ operator. A screenshot of each step is kept (var/artifacts/screenshots/).
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import sys
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from playwright.async_api import Page, expect
 
 from gateway.asterisk.sandbox import Sandbox
 from tests.browser.conftest import Screenshot
 from tests.e2e.conftest import log_dir, make_gateway, operators, sandbox  # noqa: F401
-from tests.e2e.harness import REPO, TRUNKS, Gateway, Sipp, caller_with, wait_for
+from tests.e2e.harness import (
+    PASSWORD,
+    TRUNKS,
+    Gateway,
+    Sipp,
+    add_user,
+    call_api,
+    caller_with,
+    sign_in,
+    wait_for,
+)
 from tests.e2e.test_location import BY_VALUE, SDP
-
-PASSWORD = "Rabat-2026-shift"
-
-
-def add_user(gateway: Gateway, username: str, endpoint: str | None, role: str = "operator") -> None:
-    where = ["--endpoint", endpoint, "--room", "rabat"] if endpoint else []
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "users", "add", username, "--role", role,
-         *where, "--password-stdin", "--database-url", gateway.database_url],
-        input=PASSWORD + "\n", capture_output=True, text=True, cwd=REPO,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-
-
-def api(gateway: Gateway, path: str, token: str, body: dict[str, str] | None = None) -> Any:
-    request = urllib.request.Request(
-        gateway.base_url + path, data=json.dumps(body or {}).encode(), method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )  # fmt: skip
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)
-
-
-def sign_in_over_http(gateway: Gateway, username: str) -> str:
-    """A second operator without a browser: their session token from the login route."""
-    request = urllib.request.Request(
-        gateway.base_url + "/api/v1/login", method="POST",
-        data=json.dumps({"username": username, "password": PASSWORD}).encode(),
-        headers={"Content-Type": "application/json"},
-    )  # fmt: skip
-    with urllib.request.urlopen(request, timeout=10) as response:
-        cookie = response.headers["Set-Cookie"]
-    return str(cookie.split("=", 1)[1].split(";", 1)[0])
 
 
 def located_call(number: str, logs: Path, name: str) -> Sipp:
@@ -110,9 +82,11 @@ async def test_the_screen_pop_comes_before_the_answer_and_a_pause_sends_the_next
     assert calls[0]["operator"] == "op-rabat-1"
     assert await asyncio.to_thread(first.wait, 60) == 0, first.errors()
 
-    token = await asyncio.to_thread(sign_in_over_http, gateway, "youssef")
-    await asyncio.to_thread(api, gateway, "/api/v1/operators/me/login", token)
-    ready = await asyncio.to_thread(api, gateway, "/api/v1/operators/me/ready", token)
+    _, token = await asyncio.to_thread(sign_in, gateway, "youssef")
+    await asyncio.to_thread(call_api, gateway, "POST", "/api/v1/operators/me/login", token)
+    _, ready = await asyncio.to_thread(
+        call_api, gateway, "POST", "/api/v1/operators/me/ready", token
+    )
     assert ready["state"] == "ready"
     await page.select_option("#pause-reason", "break")
     await page.click("#btn-pause")

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -298,3 +299,55 @@ def wait_operators_reachable(sandbox: Any, names: list[str]) -> None:
         wait_for(reachable, 30, 0.5, "the operators' contacts to be reachable")
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{sandbox.rx('pjsip show contacts')}") from None
+
+
+# --- accounts and the JSON API of a running gateway
+
+PASSWORD = "Rabat-2026-shift"
+
+
+def add_user(
+    gateway: Gateway, username: str, endpoint: str | None, role: str = "operator",
+    room: str = "rabat",
+) -> None:  # fmt: skip
+    """`line19 users add` on the gateway's database (no endpoint: no softphone)."""
+    where = ["--endpoint", endpoint, "--room", room] if endpoint else []
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "users", "add", username, "--role", role,
+         *where, "--password-stdin", "--database-url", gateway.database_url],
+        input=PASSWORD + "\n", capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+def call_api(
+    gateway: Gateway, method: str, path: str, token: str | None = None,
+    body: Any = None, data: bytes | None = None, headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:  # fmt: skip
+    """(status, JSON body or None) of one request; `token` is a session token (Bearer)."""
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        sent.setdefault("Authorization", f"Bearer {token}")
+    payload = data if data is not None else None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(gateway.base_url + path, payload, sent, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read()
+            return response.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+def sign_in(gateway: Gateway, username: str, password: str = PASSWORD) -> tuple[int, Any]:
+    """(200, session token) or (status, the error body)."""
+    body = json.dumps({"username": username, "password": password}).encode()
+    request = urllib.request.Request(
+        gateway.base_url + "/api/v1/login", body, {"Content-Type": "application/json"},
+        method="POST",
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            cookie = response.headers["Set-Cookie"]
+            return response.status, cookie.split("=", 1)[1].split(";", 1)[0]
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)

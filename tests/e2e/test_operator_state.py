@@ -3,58 +3,20 @@ state right again after Asterisk and the gateway are restarted (re-read from Ast
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from gateway.asterisk.sandbox import Sandbox
-from tests.e2e.harness import REPO, TRUNKS, Gateway, Sipp, caller, wait_for
-
-PASSWORD = "Rabat-2026-shift"
-
-
-def add_user(gateway: Gateway, username: str, endpoint: str, role: str = "operator") -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "users", "add", username, "--role", role,
-         "--endpoint", endpoint, "--room", "rabat", "--password-stdin",
-         "--database-url", gateway.database_url],
-        input=PASSWORD + "\n", capture_output=True, text=True, cwd=REPO,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-
-
-def call_api(gateway: Gateway, method: str, path: str, token: str | None = None,
-             body: dict[str, Any] | None = None) -> tuple[int, Any]:  # fmt: skip
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(gateway.base_url + path, data, headers, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            text = response.read()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
-
-
-def sign_in(gateway: Gateway, username: str, password: str = PASSWORD) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        gateway.base_url + "/api/v1/login", json.dumps(
-            {"username": username, "password": password}).encode(),
-        {"Content-Type": "application/json"}, method="POST",
-    )  # fmt: skip
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            cookie = response.headers["Set-Cookie"]
-            return response.status, cookie.split("=", 1)[1].split(";", 1)[0]
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
+from tests.e2e.harness import (
+    TRUNKS,
+    Gateway,
+    Sipp,
+    add_user,
+    call_api,
+    caller,
+    sign_in,
+    wait_for,
+)
 
 
 def test_operator_state_is_asterisks_again_after_asterisk_and_the_gateway_restart(

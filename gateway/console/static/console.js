@@ -4,37 +4,13 @@
 "use strict";
 
 (function () {
-  const API = "/api/v1";
   const RECONNECT_DELAY_MS = 2000; // when the browser gave up on the stream (non-200 answer)
   const WAITING_POLL_MS = 3000; // the room's waiting calls
   const CALLBACKS_POLL_MS = 5000; // the room's callback list
   const LONG_WAIT_S = 15; // a call waiting this long is shown in red (NENA: 90 % within 15 s)
 
-  const STATE_LABELS = {
-    logged_out: "Hors file",
-    ready: "Prêt",
-    paused: "En pause",
-    ringing: "Sonnerie",
-    in_call: "En ligne",
-    wrapup: "Clôture",
-    unreachable: "Injoignable",
-  };
-  const STATE_ENGLISH = {
-    logged_out: "logged out",
-    ready: "ready",
-    paused: "paused",
-    ringing: "ringing",
-    in_call: "in call",
-    wrapup: "wrap-up",
-    unreachable: "unreachable (softphone)",
-  };
-  const PAUSE_LABELS = {
-    "logged-in": "entrée en file", // the gateway's reason for a member just added to the queue
-    break: "pause",
-    training: "formation",
-    technical: "technique",
-    other: "autre",
-  };
+  const { STATE_LABELS, PAUSE_LABELS } = L19Page;
+  const STATE_ENGLISH = Object.assign({}, L19Page.STATE_ENGLISH, { unreachable: "unreachable (softphone)" });
   const CALL_STATUS_LABELS = {
     received: "reçu",
     queued: "en attente",
@@ -110,11 +86,8 @@
   let map = null;
   let marker = null;
   let circle = null;
-  let source = null; // the EventSource
-  let reconnectTimer = null;
   let flashTimer = null;
   let busy = false;
-  let errorOrigin = null; // what showed the error line: a poll that works again clears its own
   let user = null; // the signed-in user (GET /me)
   let room = null; // the room of the side panels: the operator's room
   let waitingInFlight = false;
@@ -125,86 +98,12 @@
 
   // ---------------------------------------------------------------- small helpers
 
-  function small(text) {
-    const node = document.createElement("small");
-    node.textContent = text;
-    return node;
-  }
-
-  function setBilingual(node, french, english) {
-    node.replaceChildren(document.createTextNode(french + " "), small(english));
-  }
-
-  function showError(text, origin) {
-    el.error.textContent = text;
-    el.error.hidden = false;
-    errorOrigin = origin || null;
-  }
-
-  // Without an origin: clears any error (an action of the operator); with one: only the error
-  // that origin showed (a poll that answers again).
-  function clearError(origin) {
-    if (origin && errorOrigin !== origin) return;
-    el.error.textContent = "";
-    el.error.hidden = true;
-    errorOrigin = null;
-  }
-
-  function goToLogin() {
-    window.location.replace("/login");
-  }
-
-  function errorText(status, body) {
-    if (body && body.error) {
-      const code = body.error.code ? " [" + body.error.code + "]" : "";
-      return (body.error.message || "HTTP " + status) + code;
-    }
-    return "HTTP " + status;
-  }
-
-  // One way to call the API: JSON in, JSON out, the one error shape shown on #error.
-  // Resolves to the parsed body, or null when the call failed (the error is then shown,
-  // tagged with `origin` when given).
-  async function api(method, path, body, origin) {
-    const init = {
-      method: method,
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
-    };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    let response;
-    try {
-      response = await fetch(API + path, init);
-    } catch (_) {
-      showError("Serveur injoignable — the server does not answer (" + method + " " + path + ")", origin);
-      return null;
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch (_) {
-      data = null;
-    }
-    if (response.status === 401) {
-      goToLogin();
-      return null;
-    }
-    if (!response.ok) {
-      showError(errorText(response.status, data), origin);
-      return null;
-    }
-    return data;
-  }
-
-  function formatTime(iso) {
-    if (!iso) return "";
-    const date = new Date(iso);
-    if (Number.isNaN(date.getTime())) return String(iso);
-    return date.toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  }
+  const { small, setBilingual, elapsed, formatTime, goToLogin } = L19Page;
+  const errorLine = L19Page.errors(el.error); // a poll that works again clears its own error
+  const showError = errorLine.show;
+  const clearError = errorLine.clear;
+  const api = L19Page.api(errorLine);
+  const setConnection = L19Page.connectionBadge(el.conn);
 
   function formatDateTime(iso) {
     if (!iso) return "";
@@ -213,18 +112,6 @@
     return date.toLocaleString("fr-FR", {
       day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit",
     });
-  }
-
-  function elapsed(iso) {
-    const start = new Date(iso).getTime();
-    if (Number.isNaN(start)) return "";
-    let seconds = Math.max(0, Math.floor((Date.now() - start) / 1000));
-    const h = Math.floor(seconds / 3600);
-    seconds -= h * 3600;
-    const m = Math.floor(seconds / 60);
-    const s = seconds - m * 60;
-    const pad = (n) => String(n).padStart(2, "0");
-    return (h ? h + ":" : "") + pad(m) + ":" + pad(s);
   }
 
   // ---------------------------------------------------------------- operator state
@@ -738,14 +625,6 @@
 
   // ---------------------------------------------------------------- live updates (SSE)
 
-  function setConnection(open) {
-    el.conn.dataset.conn = open ? "open" : "reconnecting";
-    el.conn.classList.toggle("conn-up", open);
-    el.conn.classList.toggle("conn-down", !open);
-    if (open) setBilingual(el.conn, "en direct", "live");
-    else setBilingual(el.conn, "reconnexion…", "reconnecting…");
-  }
-
   function parseData(event) {
     try {
       return JSON.parse(event.data);
@@ -755,50 +634,34 @@
     }
   }
 
-  function connect() {
-    clearTimeout(reconnectTimer);
-    if (source) source.close();
-    source = new EventSource(API + "/events", { withCredentials: true });
-    setConnection(false);
-
-    source.onopen = () => {
-      setConnection(true);
-      refreshOperator(); // anything missed while the stream was down
-    };
-    source.onerror = () => {
-      setConnection(source.readyState === EventSource.OPEN);
-      if (source.readyState === EventSource.CLOSED) {
-        // The browser does not retry after a non-200 answer (e.g. the session ended or the
-        // gateway is restarting behind a proxy): check the session, then try again.
-        reconnectTimer = setTimeout(async () => {
-          const me = await api("GET", "/me");
-          if (me) connect();
-          else reconnectTimer = setTimeout(connect, RECONNECT_DELAY_MS);
-        }, RECONNECT_DELAY_MS);
-      }
-    };
-
-    source.addEventListener("operator_state", (event) => {
-      const view = parseData(event);
-      if (view) operatorNews(view);
-    });
-    source.addEventListener("screen_pop", (event) => {
-      const data = parseData(event);
-      if (data && data.call) renderPop(data.call, data.earlier_calls);
-    });
-    source.addEventListener("location", (event) => {
-      const data = parseData(event);
-      if (!data || !currentCall || data.call_id !== currentCall.id) return;
-      renderLocation(data.best_location);
-      if (hasPosition(data.best_location)) flashLocation(data.best_location);
-    });
-    source.addEventListener("call_update", (event) => {
-      const data = parseData(event);
-      if (!data || !currentCall || data.call_id !== currentCall.id) return;
-      currentCall.status = data.status;
-      renderStatus(data.status, data.operator);
-    });
-  }
+  const live = L19Page.stream({
+    api: api,
+    setConnection: setConnection,
+    onOpen: refreshOperator, // anything missed while the stream was down
+    reconnectDelayMs: RECONNECT_DELAY_MS,
+    listeners: {
+      operator_state: (event) => {
+        const view = parseData(event);
+        if (view) operatorNews(view);
+      },
+      screen_pop: (event) => {
+        const data = parseData(event);
+        if (data && data.call) renderPop(data.call, data.earlier_calls);
+      },
+      location: (event) => {
+        const data = parseData(event);
+        if (!data || !currentCall || data.call_id !== currentCall.id) return;
+        renderLocation(data.best_location);
+        if (hasPosition(data.best_location)) flashLocation(data.best_location);
+      },
+      call_update: (event) => {
+        const data = parseData(event);
+        if (!data || !currentCall || data.call_id !== currentCall.id) return;
+        currentCall.status = data.status;
+        renderStatus(data.status, data.operator);
+      },
+    },
+  });
 
   // ---------------------------------------------------------------- start
 
@@ -812,14 +675,14 @@
       [user.endpoint, user.room].filter(Boolean).join(" · "),
     );
     await refreshOperator();
-    connect();
+    live.connect();
   }
 
   for (const [action, button] of Object.entries(stateButtons)) {
     button.addEventListener("click", () => operatorAction(action));
   }
   $("btn-signout").addEventListener("click", async () => {
-    if (source) source.close();
+    live.close();
     await api("POST", "/logout");
     goToLogin();
   });
@@ -828,7 +691,7 @@
   setInterval(pollCallbacks, CALLBACKS_POLL_MS);
   setInterval(() => {
     renderSince();
-    if (source) setConnection(source.readyState === EventSource.OPEN);
+    live.tick();
   }, 1000);
   window.addEventListener("resize", () => {
     if (map) map.invalidateSize();

@@ -8,37 +8,14 @@
 "use strict";
 
 (function () {
-  const API = "/api/v1";
   const POLL_MS = 2000;
   const RECONNECT_DELAY_MS = 2000; // when the browser gave up on the stream (non-200 answer)
   const STALE_MS = 10000; // an overview older than this is marked stale
   const LONG_WAIT_S = 15; // a call waiting this long is shown in red (NENA: 90 % within 15 s)
 
   const STATES = ["ready", "paused", "ringing", "in_call", "wrapup", "unreachable"];
-  const STATE_LABELS = {
-    logged_out: "Hors file",
-    ready: "Prêt",
-    paused: "En pause",
-    ringing: "Sonnerie",
-    in_call: "En ligne",
-    wrapup: "Clôture",
-    unreachable: "Injoignable",
-  };
-  const STATE_ENGLISH = {
-    logged_out: "logged out",
-    ready: "ready",
-    paused: "paused",
-    ringing: "ringing",
-    in_call: "in call",
-    wrapup: "wrap-up",
-    unreachable: "unreachable",
-  };
-  const PAUSE_LABELS = {
-    "logged-in": "entrée en file",
-    training: "formation",
-    technical: "technique",
-    other: "autre",
-  };
+  const { STATE_LABELS, STATE_ENGLISH, PAUSE_LABELS } = L19Page;
+  const { small, setBilingual, clock, elapsed, formatTime, goToLogin } = L19Page;
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -58,108 +35,17 @@
   let eventSeq = 0; // counts the operator_state events received
   const liveStates = new Map(); // endpoint -> {seq, view}: events not yet in an overview
   let polling = false;
-  let source = null; // the EventSource
-  let reconnectTimer = null;
-  let errorOrigin = null; // what showed the error line (a failed poll clears its own error)
+  const errorLine = L19Page.errors(el.error); // a poll that works again clears its own error
+  const api = L19Page.api(errorLine);
+  const setConnection = L19Page.connectionBadge(el.conn);
 
   // ---------------------------------------------------------------- small helpers
-
-  function small(text) {
-    const node = document.createElement("small");
-    node.textContent = text;
-    return node;
-  }
-
-  function setBilingual(node, french, english) {
-    node.replaceChildren(document.createTextNode(french + " "), small(english));
-  }
 
   function make(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
     if (text !== undefined && text !== null) node.textContent = text;
     return node;
-  }
-
-  function showError(text, origin) {
-    el.error.textContent = text;
-    el.error.hidden = false;
-    errorOrigin = origin || null;
-  }
-
-  function clearError(origin) {
-    if (origin && errorOrigin !== origin) return;
-    el.error.textContent = "";
-    el.error.hidden = true;
-    errorOrigin = null;
-  }
-
-  function goToLogin() {
-    window.location.replace("/login");
-  }
-
-  function errorText(status, body) {
-    if (body && body.error) {
-      const code = body.error.code ? " [" + body.error.code + "]" : "";
-      return (body.error.message || "HTTP " + status) + code;
-    }
-    return "HTTP " + status;
-  }
-
-  // JSON in, JSON out, the one error shape shown on #error. Resolves to the parsed body, or
-  // null when the call failed (the error is then shown, tagged with `origin`).
-  async function api(method, path, body, origin) {
-    const init = {
-      method: method,
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
-    };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    let response;
-    try {
-      response = await fetch(API + path, init);
-    } catch (_) {
-      showError("Serveur injoignable — the server does not answer (" + method + " " + path + ")", origin);
-      return null;
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch (_) {
-      data = null;
-    }
-    if (response.status === 401) {
-      goToLogin();
-      return null;
-    }
-    if (!response.ok) {
-      showError(errorText(response.status, data), origin);
-      return null;
-    }
-    return data;
-  }
-
-  function pad(n) {
-    return String(n).padStart(2, "0");
-  }
-
-  // 75 -> "01:15", 3725 -> "1:02:05"
-  function clock(totalSeconds) {
-    let seconds = Math.max(0, Math.floor(totalSeconds));
-    const h = Math.floor(seconds / 3600);
-    seconds -= h * 3600;
-    const m = Math.floor(seconds / 60);
-    const s = seconds - m * 60;
-    return (h ? h + ":" : "") + pad(m) + ":" + pad(s);
-  }
-
-  function elapsed(iso) {
-    const start = new Date(iso).getTime();
-    if (Number.isNaN(start)) return "";
-    return clock((Date.now() - start) / 1000);
   }
 
   // A wait: "12 s" under a minute, then "01:15".
@@ -175,13 +61,6 @@
   function pctText(pct) {
     if (typeof pct !== "number") return "—";
     return (Math.round(pct * 10) / 10).toLocaleString("fr-FR") + " %";
-  }
-
-  function formatTime(iso) {
-    if (!iso) return "";
-    const date = new Date(iso);
-    if (Number.isNaN(date.getTime())) return String(iso);
-    return date.toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   }
 
   function stateText(state, pauseReason) {
@@ -240,7 +119,7 @@
     try {
       const data = await api("GET", "/supervisor/overview", undefined, "overview");
       if (!data) return;
-      clearError("overview");
+      errorLine.clear("overview");
       normalise(data);
       // Events that arrived while the request was out are newer than the answer.
       for (const [endpoint, live] of liveStates) {
@@ -448,46 +327,25 @@
 
   // ---------------------------------------------------------------- live updates (SSE)
 
-  function setConnection(open) {
-    el.conn.dataset.conn = open ? "open" : "reconnecting";
-    el.conn.classList.toggle("conn-up", open);
-    el.conn.classList.toggle("conn-down", !open);
-    if (open) setBilingual(el.conn, "en direct", "live");
-    else setBilingual(el.conn, "reconnexion…", "reconnecting…");
-  }
-
-  function connect() {
-    clearTimeout(reconnectTimer);
-    if (source) source.close();
-    source = new EventSource(API + "/events", { withCredentials: true });
-    setConnection(false);
-
-    source.onopen = () => {
-      setConnection(true);
-      poll(); // anything missed while the stream was down
-    };
-    source.onerror = () => {
-      setConnection(source.readyState === EventSource.OPEN);
-      if (source.readyState === EventSource.CLOSED) {
-        // The browser does not retry after a non-200 answer: check the session, then retry.
-        reconnectTimer = setTimeout(async () => {
-          const me = await api("GET", "/me", undefined, "stream");
-          if (me) connect();
-          else reconnectTimer = setTimeout(connect, RECONNECT_DELAY_MS);
-        }, RECONNECT_DELAY_MS);
-      }
-    };
-    source.addEventListener("operator_state", (event) => {
-      let view = null;
-      try {
-        view = JSON.parse(event.data);
-      } catch (_) {
-        showError("Événement illisible — unreadable operator_state event", "stream");
-        return;
-      }
-      operatorEvent(view);
-    });
-  }
+  const live = L19Page.stream({
+    api: api,
+    setConnection: setConnection,
+    onOpen: poll, // anything missed while the stream was down
+    meOrigin: "stream",
+    reconnectDelayMs: RECONNECT_DELAY_MS,
+    listeners: {
+      operator_state: (event) => {
+        let view = null;
+        try {
+          view = JSON.parse(event.data);
+        } catch (_) {
+          errorLine.show("Événement illisible — unreadable operator_state event", "stream");
+          return;
+        }
+        operatorEvent(view);
+      },
+    },
+  });
 
   // ---------------------------------------------------------------- start
 
@@ -497,19 +355,19 @@
     const user = me.user;
     setBilingual(el.whoami, user.display_name || user.username, [user.role, user.room].filter(Boolean).join(" · "));
     await poll();
-    connect();
+    live.connect();
     setInterval(poll, POLL_MS);
   }
 
   $("btn-signout").addEventListener("click", async () => {
-    if (source) source.close();
+    live.close();
     await api("POST", "/logout");
     goToLogin();
   });
   setInterval(() => {
     tickSince();
     renderGeneratedAt();
-    if (source) setConnection(source.readyState === EventSource.OPEN);
+    live.tick();
   }, 1000);
   start();
 })();
