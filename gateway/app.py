@@ -26,6 +26,7 @@ from gateway.http.errors import error_middleware
 from gateway.http.location_routes import location_routes
 from gateway.http.routes import routes
 from gateway.http.supervisor_routes import supervisor_routes
+from gateway.http.unit_routes import unit_routes
 from gateway.keys import (
     AGI_KEY,
     AMI_KEY,
@@ -200,5 +201,6 @@ def create_app(settings: Settings) -> web.Application:
     setup_auth(app)
     add_console(app)
     app.add_routes(supervisor_routes)
+    app.add_routes(unit_routes)
     setup_twilio(app)
     return app

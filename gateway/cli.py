@@ -99,8 +99,9 @@ def _register_optional_groups() -> None:
     from gateway.auth.cli import users
     from gateway.location.import_cli import cells, places
     from gateway.location.parse_cli import location
+    from gateway.units_cli import units
 
-    for group in (asterisk, cells, places, location, users):
+    for group in (asterisk, cells, places, location, users, units):
         main.add_command(group)
 
 

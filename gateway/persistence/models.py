@@ -276,3 +276,40 @@ class CallbackAttemptRow(Base):
     operator: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))  # reached | no_answer | busy | wrong_number
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UnitRow(Base):
+    """A unit of the mobile rescue police (dispatch_core.units.Unit) and its last good fix."""
+
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("call_sign", name="uq_units_call_sign"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    call_sign: Mapped[str] = mapped_column(String(32))  # Rabat-M12
+    vehicle: Mapped[str] = mapped_column(String(16))  # motorbike | car
+    home_room: Mapped[str] = mapped_column(String(32))
+    capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(16))  # dispatch_core.units.UnitState
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    fix_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AssignmentRow(Base):
+    """An incident offered to a unit: proposed, then acknowledged, declined or expired."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ix_assignments_unit_id_state", "unit_id", "state"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    # proposed | acknowledged | declined | expired | released
+    state: Mapped[str] = mapped_column(String(16))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deadline_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    by: Mapped[str | None] = mapped_column(String(64))  # who acknowledged or declined

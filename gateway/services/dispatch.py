@@ -1,0 +1,129 @@
+"""Which unit to send, and the proposal's answers, on the database (docs/dispatch.md).
+
+`propose_nearest` reads the available units, ranks them with `dispatch_core.recommend`, and
+tries to reserve each candidate in order, each attempt in its own transaction
+(`unit_store.reserve_unit`: a conditional update). Another incident may take a unit between
+the read and the reservation: the next candidate is tried, and when the whole list is gone
+the units are read again without those. Two incidents never get the same unit.
+
+The grid index is built from the table on each call (a few ms for thousands of units): a
+long-lived index fed by position reports is left for later.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from dispatch_core.recommend import Candidate, recommend
+from dispatch_core.spatial import GridIndex
+from dispatch_core.units import ACK_DEADLINE_S, Unit
+from gateway.persistence import unit_store
+from gateway.persistence.db import Database
+from gateway.persistence.unit_store import Answer, Released
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    candidate: Candidate
+    call_sign: str
+
+
+@dataclass(frozen=True)
+class Proposed:
+    incident_id: str
+    assignment_id: str
+    candidate: Candidate
+    call_sign: str
+    deadline: datetime
+
+
+@dataclass(frozen=True)
+class Reproposal:
+    released: Released
+    proposed: Proposed | None  # None: nobody left, or the incident has no known place
+
+
+def _index(fleet: Mapping[str, Unit]) -> GridIndex:
+    index = GridIndex()
+    for unit in fleet.values():
+        if unit.position is not None:
+            index.upsert(unit.id, unit.position.lat, unit.position.lon)
+    return index
+
+
+class DispatchService:
+    def __init__(
+        self, database: Database, *, ack_deadline_s: float = ACK_DEADLINE_S, limit: int = 5
+    ) -> None:
+        self.database = database
+        self.ack_deadline_s = ack_deadline_s
+        self.limit = limit
+
+    async def _snapshot(self, incident_id: str) -> tuple[dict[str, Unit], frozenset[str]]:
+        async with self.database.engine.connect() as conn:
+            fleet = await conn.run_sync(unit_store.available_units)
+            asked = await conn.run_sync(unit_store.asked_units, incident_id)
+        return fleet, asked
+
+    async def recommendations(
+        self, incident_id: str, lat: float, lon: float, now: datetime
+    ) -> list[Ranked]:
+        """The ranked candidates with their reasons, leaving out units already asked."""
+        fleet, asked = await self._snapshot(incident_id)
+        ranked = recommend(lat, lon, fleet, _index(fleet), now=now, exclude=asked,
+                           limit=self.limit)  # fmt: skip
+        return [Ranked(c, fleet[c.unit_id].call_sign) for c in ranked]
+
+    async def propose_nearest(
+        self, incident_id: str, lat: float, lon: float, now: datetime
+    ) -> Proposed | None:
+        """Reserve the best candidate still available for the incident; None if none is."""
+        deadline = now + timedelta(seconds=self.ack_deadline_s)
+        lost: set[str] = set()
+        while True:
+            fleet, asked = await self._snapshot(incident_id)
+            ranked = recommend(lat, lon, fleet, _index(fleet), now=now,
+                               exclude=asked | lost, limit=self.limit)  # fmt: skip
+            if not ranked:
+                return None
+            for candidate in ranked:
+                unit_id = candidate.unit_id
+                reserve = partial(unit_store.reserve_unit, unit_id=unit_id,
+                                  incident_id=incident_id, now=now, deadline=deadline)  # fmt: skip
+                assignment_id = await self.database.write(reserve)
+                if assignment_id is not None:
+                    logger.info("incident %s: unit %s proposed (%s)", incident_id,
+                                fleet[unit_id].call_sign, candidate.reason)  # fmt: skip
+                    return Proposed(incident_id, assignment_id, candidate,
+                                    fleet[unit_id].call_sign, deadline)  # fmt: skip
+                lost.add(unit_id)  # another incident took it: the next one
+
+    async def acknowledge(self, assignment_id: str, by: str, now: datetime) -> Answer:
+        return await self.database.write(
+            lambda conn: unit_store.acknowledge(conn, assignment_id, by, now)
+        )
+
+    async def decline(self, assignment_id: str, by: str, reason: str, now: datetime) -> Answer:
+        return await self.database.write(
+            lambda conn: unit_store.decline(conn, assignment_id, by, reason, now)
+        )
+
+    async def expire_and_repropose(self, now: datetime) -> list[Reproposal]:
+        """Release the proposals past their deadline, then ask the next unit for each incident
+        (at its call's best location; never a unit already asked for it)."""
+        released = await self.database.write(lambda conn: unit_store.expire_due(conn, now))
+        outcome: list[Reproposal] = []
+        for item in released:
+            async with self.database.engine.connect() as conn:
+                point = await conn.run_sync(unit_store.incident_point, item.incident_id)
+            proposed = None
+            if point is not None and point[1] is not None and point[2] is not None:
+                proposed = await self.propose_nearest(item.incident_id, point[1], point[2], now)
+            outcome.append(Reproposal(item, proposed))
+        return outcome
