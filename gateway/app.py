@@ -23,6 +23,7 @@ from gateway.auth.http import auth_middleware, setup_auth
 from gateway.callers.numbers import warm_up
 from gateway.http.console_routes import add_console
 from gateway.http.errors import error_middleware
+from gateway.http.incident_routes import incident_routes
 from gateway.http.location_routes import location_routes
 from gateway.http.routes import routes
 from gateway.http.supervisor_routes import supervisor_routes
@@ -43,6 +44,7 @@ from gateway.keys import (
     TIMELINE_KEY,
 )
 from gateway.persistence.db import migrate, open_database
+from gateway.services.dispatch import DispatchService
 from gateway.services.domain_events import DomainEvents
 from gateway.services.handoff import HandoffService
 from gateway.services.intake import IntakeService
@@ -62,6 +64,7 @@ from ivr.prompt_audio import PromptAudioError, read_durations
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024
+DISPATCH_SWEEP_S = 1.0
 
 
 async def _stop(task: asyncio.Task[None]) -> None:
@@ -175,6 +178,26 @@ async def _queue_log(app: web.Application) -> AsyncIterator[None]:
     await _stop(task)
 
 
+async def _dispatch_sweep(app: web.Application) -> AsyncIterator[None]:
+    """Proposals past their acknowledgement deadline: released, the next unit asked."""
+    service = DispatchService(app[DATABASE_KEY])
+
+    async def sweep() -> None:
+        while True:
+            await asyncio.sleep(DISPATCH_SWEEP_S)
+            try:
+                for item in await service.expire_and_repropose(datetime.now(UTC)):
+                    nxt = item.proposed.call_sign if item.proposed else "none"
+                    logger.warning("incident %s: no acknowledgement, next unit: %s",
+                                   item.released.incident_id, nxt)  # fmt: skip
+            except Exception:  # the sweep must outlive a bad moment of the database
+                logger.exception("dispatch sweep failed; retrying")
+
+    task = asyncio.create_task(sweep(), name="dispatch-sweep")
+    yield
+    await _stop(task)
+
+
 def intake_flow(settings: Settings) -> IntakeFlow:
     """The IVR flow, timed with the prompts' measured durations when they are known."""
     durations = PromptDurations()
@@ -195,12 +218,13 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS_KEY] = settings
     app[EVENTS_KEY] = DomainEvents()
     app[LIVE_KEY] = LiveHub()
-    app.cleanup_ctx.extend([_database, _fastagi, _ami, _queue_log])
+    app.cleanup_ctx.extend([_database, _fastagi, _ami, _queue_log, _dispatch_sweep])
     app.add_routes(routes)
     app.add_routes(location_routes)
     setup_auth(app)
     add_console(app)
     app.add_routes(supervisor_routes)
     app.add_routes(unit_routes)
+    app.add_routes(incident_routes)
     setup_twilio(app)
     return app

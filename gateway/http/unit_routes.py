@@ -23,10 +23,12 @@ from typing import Any
 
 from aiohttp import web
 
+from dispatch_core.incidents import IncidentStatus
 from dispatch_core.units import UnitFix
 from gateway.auth.http import require_user
 from gateway.http.errors import ApiError, NotFound
 from gateway.keys import DATABASE_KEY
+from gateway.persistence import calls as repo
 from gateway.persistence import unit_store
 from gateway.persistence.unit_store import Answer
 from gateway.services.dispatch import DispatchService, Proposed
@@ -185,6 +187,13 @@ async def post_dispatch(request: web.Request) -> web.Response:
     incident_id = request.match_info["incident_id"][:36]
     body = await _body(request) if request.can_read_body else None
     lat, lon = await _place(request, incident_id, body)
+    async with request.app[DATABASE_KEY].sessions() as session:
+        incident = await repo.get_incident(session, incident_id)
+    dispatchable = (IncidentStatus.CONFIRMED.value, IncidentStatus.DISPATCHED.value)
+    if incident is not None and incident.status not in dispatchable:  # (another unit: ok)
+        raise ApiError("confirm the incident before dispatching a unit", status=409,
+                       code="incident-not-confirmed",
+                       details={"incident_id": incident_id, "status": incident.status})  # fmt: skip
     proposed = await _service(request).propose_nearest(incident_id, lat, lon, datetime.now(UTC))
     if proposed is None:
         raise ApiError("no available unit to propose", status=409, code="no-unit-available",

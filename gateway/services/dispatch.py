@@ -12,18 +12,23 @@ long-lived index fed by position reports is left for later.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+from sqlalchemy import Connection
+
+from dispatch_core.incidents import IllegalTransition, IncidentAction
 from dispatch_core.recommend import Candidate, recommend
 from dispatch_core.spatial import GridIndex
 from dispatch_core.units import ACK_DEADLINE_S, Unit
 from gateway.persistence import unit_store
 from gateway.persistence.db import Database
 from gateway.persistence.unit_store import Answer, Released
+from gateway.services.incidents import move
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +110,18 @@ class DispatchService:
                 lost.add(unit_id)  # another incident took it: the next one
 
     async def acknowledge(self, assignment_id: str, by: str, now: datetime) -> Answer:
-        return await self.database.write(
-            lambda conn: unit_store.acknowledge(conn, assignment_id, by, now)
-        )
+        """The crew accepted; the incident is dispatched in the same transaction (the
+        first acknowledgement moves it, a second unit's finds it dispatched already)."""
+
+        def unit(conn: Connection) -> Answer:
+            answer = unit_store.acknowledge(conn, assignment_id, by, now)
+            if answer.ok and answer.assignment is not None:
+                incident_id = str(answer.assignment["incident_id"])
+                with contextlib.suppress(IllegalTransition):
+                    move(conn, incident_id, IncidentAction.DISPATCH, by=by, at=now)
+            return answer
+
+        return await self.database.write(unit)
 
     async def decline(self, assignment_id: str, by: str, reason: str, now: datetime) -> Answer:
         return await self.database.write(

@@ -119,6 +119,11 @@ async def test_an_operator_sees_the_ranking_dispatches_the_nearest_and_records_t
     assert candidates[0]["reason"].startswith("car, 0.3 km")
     no_place = await client.post(f"{base}/dispatch", headers=headers)
     assert no_place.status == 422  # the call has no location and none was sent
+    draft = await client.post(f"{base}/dispatch", json=place, headers=headers)
+    assert draft.status == 409
+    assert (await draft.json())["error"]["code"] == "incident-not-confirmed"
+    confirmed = await client.post(f"{base}/confirm", headers=headers)
+    assert (await confirmed.json())["status"] == "confirmed"
     first = await client.post(f"{base}/dispatch", json=place, headers=headers)
     assert first.status == 201, await first.text()
     proposal = await first.json()
@@ -140,6 +145,19 @@ async def test_an_operator_sees_the_ranking_dispatches_the_nearest_and_records_t
     none_left = await client.post(f"{base}/dispatch", json=place, headers=headers)
     assert none_left.status == 409
     assert (await none_left.json())["error"]["code"] == "no-unit-available"
+    unit = f"/api/v1/units/{second['unit_id']}/status"
+    for event, state in (("en_route", "en_route"), ("on_scene", "on_scene")):
+        moved = await client.post(unit, json={"event": event, "incident_id": call.incident_id},
+                                  headers=headers)  # fmt: skip
+        assert (await moved.json())["state"] == state
+    closed = await client.post(f"{base}/close", json={"outcome": "founded"}, headers=headers)
+    assert (await closed.json())["status"] == "closed"
+    detail = await (await client.get(f"/api/v1/calls/{call.call_id}")).json()
+    steps = [e["kind"] for e in detail["timeline"] if e["kind"].startswith("incident_")]
+    assert steps == ["incident_confirmed", "incident_dispatched", "incident_on_scene",
+                     "incident_closed"]  # fmt: skip
+    again = await client.post(f"{base}/confirm", headers=headers)
+    assert again.status == 409 and (await again.json())["error"]["code"] == "illegal-transition"
 
 
 async def test_bad_answers_and_unknown_ids_get_clear_errors(client: Client) -> None:
