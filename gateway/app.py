@@ -27,6 +27,7 @@ from gateway.http.incident_routes import incident_routes
 from gateway.http.location_routes import location_routes
 from gateway.http.routes import routes
 from gateway.http.supervisor_routes import supervisor_routes
+from gateway.http.unit_feed import unit_feed_routes
 from gateway.http.unit_routes import unit_routes
 from gateway.keys import (
     AGI_KEY,
@@ -180,7 +181,7 @@ async def _queue_log(app: web.Application) -> AsyncIterator[None]:
 
 async def _dispatch_sweep(app: web.Application) -> AsyncIterator[None]:
     """Proposals past their acknowledgement deadline: released, the next unit asked."""
-    service = DispatchService(app[DATABASE_KEY])
+    service = DispatchService(app[DATABASE_KEY], hub=app[LIVE_KEY])
 
     async def sweep() -> None:
         while True:
@@ -226,5 +227,6 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(supervisor_routes)
     app.add_routes(unit_routes)
     app.add_routes(incident_routes)
+    app.add_routes(unit_feed_routes)
     setup_twilio(app)
     return app

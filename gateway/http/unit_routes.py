@@ -27,7 +27,7 @@ from dispatch_core.incidents import IncidentStatus
 from dispatch_core.units import UnitFix
 from gateway.auth.http import require_user
 from gateway.http.errors import ApiError, NotFound
-from gateway.keys import DATABASE_KEY
+from gateway.keys import DATABASE_KEY, LIVE_KEY
 from gateway.persistence import calls as repo
 from gateway.persistence import unit_store
 from gateway.persistence.unit_store import Answer
@@ -80,7 +80,7 @@ def _fix(body: Any) -> UnitFix:
 
 
 def _service(request: web.Request) -> DispatchService:
-    return DispatchService(request.app[DATABASE_KEY])
+    return DispatchService(request.app[DATABASE_KEY], hub=request.app[LIVE_KEY])
 
 
 @unit_routes.post("/api/v1/units/{unit_id}/position")

@@ -29,6 +29,7 @@ from gateway.persistence import unit_store
 from gateway.persistence.db import Database
 from gateway.persistence.unit_store import Answer, Released
 from gateway.services.incidents import move
+from gateway.services.live import LiveHub
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +65,11 @@ def _index(fleet: Mapping[str, Unit]) -> GridIndex:
 
 class DispatchService:
     def __init__(
-        self, database: Database, *, ack_deadline_s: float = ACK_DEADLINE_S, limit: int = 5
-    ) -> None:
+        self, database: Database, *, ack_deadline_s: float = ACK_DEADLINE_S, limit: int = 5,
+        hub: LiveHub | None = None,
+    ) -> None:  # fmt: skip
         self.database = database
+        self.hub = hub  # the units' feeds (topic unit:<id>): each proposal is pushed there
         self.ack_deadline_s = ack_deadline_s
         self.limit = limit
 
@@ -105,9 +108,20 @@ class DispatchService:
                 if assignment_id is not None:
                     logger.info("incident %s: unit %s proposed (%s)", incident_id,
                                 fleet[unit_id].call_sign, candidate.reason)  # fmt: skip
-                    return Proposed(incident_id, assignment_id, candidate,
-                                    fleet[unit_id].call_sign, deadline)  # fmt: skip
+                    proposed = Proposed(incident_id, assignment_id, candidate,
+                                        fleet[unit_id].call_sign, deadline)  # fmt: skip
+                    self._push(proposed, lat, lon)
+                    return proposed
                 lost.add(unit_id)  # another incident took it: the next one
+
+    def _push(self, proposed: Proposed, lat: float, lon: float) -> None:
+        if self.hub is None:
+            return
+        self.hub.publish(f"unit:{proposed.candidate.unit_id}", "assignment", {
+            "assignment_id": proposed.assignment_id, "incident_id": proposed.incident_id,
+            "deadline_at": proposed.deadline.isoformat(), "latitude": lat, "longitude": lon,
+            "eta_s": round(proposed.candidate.eta_s), "reason": proposed.candidate.reason,
+        })  # fmt: skip
 
     async def acknowledge(self, assignment_id: str, by: str, now: datetime) -> Answer:
         """The crew accepted; the incident is dispatched in the same transaction (the

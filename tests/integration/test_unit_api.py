@@ -172,3 +172,36 @@ async def test_bad_answers_and_unknown_ids_get_clear_errors(client: Client) -> N
     assert incident.status == 404
     anonymous = await client.post("/api/v1/incidents/x/dispatch")
     assert anonymous.status == 401
+
+
+async def test_a_units_feed_gets_its_assignment_and_answers_on_the_same_channel(
+    client: Client,
+) -> None:
+    headers = await _headers(client, "amina", "operator")
+    ids = await _units(client, ("Rabat-C9", 300))
+    call = await client.app[INTAKE_KEY].take_call(
+        IntakeRequest(external_id="u.9", trunk="inwi", caller_raw="0612349999")
+    )
+    base = f"/api/v1/incidents/{call.incident_id}"
+    await client.post(f"{base}/confirm", headers=headers)
+    async with client.ws_connect(f"/api/v1/units/{ids['Rabat-C9']}/feed",
+                                 headers=headers) as feed:  # fmt: skip
+        dispatched = await client.post(f"{base}/dispatch", json={"lat": RABAT[0],
+                                                                 "lon": RABAT[1]},
+                                       headers=headers)  # fmt: skip
+        assert dispatched.status == 201
+        pushed = await feed.receive_json(timeout=5)
+        assert pushed["type"] == "assignment" and pushed["incident_id"] == call.incident_id
+        await feed.send_str("not json")
+        assert (await feed.receive_json(timeout=5))["ok"] is False
+        await feed.send_json({"type": "ack", "assignment_id": pushed["assignment_id"]})
+        assert (await feed.receive_json(timeout=5)) == {
+            "type": "result",
+            "ok": True,
+            "error": None,
+            "for": "ack",
+        }
+        await feed.send_json({"type": "status", "event": "en_route"})
+        assert (await feed.receive_json(timeout=5))["state"] == "en_route"
+    incident = await (await client.get(base)).json()
+    assert incident["status"] == "dispatched"
