@@ -6,6 +6,8 @@
   (gateway/services/supervision.py);
 - `GET /api/v1/rooms/{room}/waiting`: the calls waiting in a room (operators);
 - `GET /api/v1/callbacks?room=…`: the open callback list, with the attempts so far;
+- `GET /api/v1/reports/intervention-times?days=7[&format=svg]`: arrival → answer →
+  dispatch → on scene per room and day (supervisor, admin);
 - `POST /api/v1/callbacks/{id}/attempts` `{"outcome": "reached|no_answer|busy|wrong_number"}`:
   an attempt, recorded with the operator; `reached` takes the caller off the list.
 """
@@ -23,6 +25,7 @@ from gateway.http.console_routes import OPERATOR_ROLES, STATIC, SUPERVISOR_ROLES
 from gateway.http.errors import ApiError, NotFound
 from gateway.keys import DATABASE_KEY, OPERATORS_KEY, OVERFLOW_KEY, SETTINGS_KEY
 from gateway.persistence import callback_store
+from gateway.services import reports
 from gateway.services.supervision import overview
 
 supervisor_routes = web.RouteTableDef()
@@ -98,3 +101,22 @@ async def add_attempt(request: web.Request) -> web.Response:
         items = await conn.run_sync(callback_store.open_callbacks, None)
     item = next((i for i in items if i["id"] == callback_id), None)
     return _json(item or {"id": callback_id, "cleared": True, "attempts": []}, status=201)
+
+
+@supervisor_routes.get("/api/v1/reports/intervention-times")
+async def intervention_times(request: web.Request) -> web.Response:
+    """Per room and day: calls, and the median / p90 seconds of answer, dispatch, on scene
+    (gateway/services/reports.py); `format=svg` for the chart."""
+    require_user(request, *SUPERVISOR_ROLES)
+    try:
+        days = int(request.query.get("days", "7"))
+    except ValueError as exc:
+        raise ApiError("days must be a whole number", code="invalid-query") from exc
+    if not 1 <= days <= 366:
+        raise ApiError("days must be 1 to 366", code="invalid-query")
+    since = reports.since_days(datetime.now(UTC), days)
+    async with request.app[DATABASE_KEY].engine.connect() as conn:
+        table = await conn.run_sync(reports.read, since)
+    if request.query.get("format") == "svg":
+        return web.Response(text=reports.svg(table), content_type="image/svg+xml")
+    return _json({"since": since, "items": table})

@@ -205,3 +205,32 @@ async def test_a_units_feed_gets_its_assignment_and_answers_on_the_same_channel(
         assert (await feed.receive_json(timeout=5))["state"] == "en_route"
     incident = await (await client.get(base)).json()
     assert incident["status"] == "dispatched"
+
+
+async def test_the_intervention_time_report_has_each_stage_per_room_and_day(client: Client) -> None:
+    headers = await _headers(client, "amina", "operator")
+    chef = await _headers(client, "chef", "supervisor")
+    ids = await _units(client, ("Rabat-C8", 200))
+    call = await client.app[INTAKE_KEY].take_call(
+        IntakeRequest(external_id="r.1", trunk="inwi", caller_raw="0612348888")
+    )
+    base = f"/api/v1/incidents/{call.incident_id}"
+    await client.post(f"{base}/confirm", headers=headers)
+    proposal = await (await client.post(f"{base}/dispatch", json={"lat": RABAT[0],
+                                                                  "lon": RABAT[1]},
+                                        headers=headers)).json()  # fmt: skip
+    await client.post(f"/api/v1/assignments/{proposal['assignment_id']}/acknowledge",
+                      headers=headers)  # fmt: skip
+    await client.post(f"/api/v1/units/{ids['Rabat-C8']}/status", headers=headers,
+                      json={"event": "on_scene", "incident_id": call.incident_id})  # fmt: skip
+    report = await (await client.get("/api/v1/reports/intervention-times?days=1",
+                                     headers=chef)).json()  # fmt: skip
+    (row,) = report["items"]
+    assert row["room"] == "rabat" and row["calls"] == 1
+    assert row["answer_s_median"] is None  # nobody answered this call on the phone
+    assert row["on_scene_s_median"] is not None and row["on_scene_s_median"] >= 0
+    chart = await client.get("/api/v1/reports/intervention-times?days=1&format=svg",
+                             headers=chef)  # fmt: skip
+    assert chart.content_type == "image/svg+xml" and "<svg" in await chart.text()
+    forbidden = await client.get("/api/v1/reports/intervention-times", headers=headers)
+    assert forbidden.status == 403
