@@ -97,11 +97,12 @@ def downgrade(config: Path | None, database_url: str | None, revision: str) -> N
 def _register_optional_groups() -> None:
     from gateway.asterisk.sandbox_cli import asterisk
     from gateway.auth.cli import users
+    from gateway.cameras_cli import cameras
     from gateway.location.import_cli import cells, places
     from gateway.location.parse_cli import location
     from gateway.units_cli import units
 
-    for group in (asterisk, cells, places, location, users, units):
+    for group in (asterisk, cells, places, location, users, units, cameras):
         main.add_command(group)
 
 

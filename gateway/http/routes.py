@@ -21,6 +21,7 @@ from gateway.http.schemas import (
 )
 from gateway.keys import AMI_KEY, DATABASE_KEY
 from gateway.persistence import calls as repo
+from gateway.persistence import camera_store
 from gateway.persistence.calls import utc
 from gateway.persistence.models import IncidentRow
 
@@ -88,7 +89,11 @@ async def get_incident(request: web.Request) -> web.Response:
         call = await repo.get_call(session, incident.call_id)
         fixes = await repo.locations(session, incident.call_id)
     every, best = locations_out(fixes, call.best_location_id if call else None)
-    return _json(_incident_out(incident, every, best))
+    out = _incident_out(incident, every, best)
+    if best is not None and best.latitude is not None and best.longitude is not None:
+        async with request.app[DATABASE_KEY].engine.connect() as conn:
+            out.cameras = await conn.run_sync(camera_store.near, best.latitude, best.longitude)
+    return _json(out)
 
 
 def _incident_out(incident: IncidentRow, every: list[Any], best: Any) -> IncidentOut:

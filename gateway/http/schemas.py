@@ -109,6 +109,9 @@ class IncidentOut(BaseModel):
     updated_at: datetime
     locations: list[LocationOut]
     best_location: LocationOut | None
+    cameras: list[dict[str, Any]] = Field(
+        default_factory=list, description="the cameras nearest the best location (≤ 1 km)"
+    )
 
 
 class AmlAccepted(BaseModel):

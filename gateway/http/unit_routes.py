@@ -164,6 +164,15 @@ def _candidate(candidate: Any, call_sign: str) -> dict[str, Any]:
     return data
 
 
+@unit_routes.get("/api/v1/units")
+async def list_units(request: web.Request) -> web.Response:
+    """Every unit with its state and last fix (the supervisor's map)."""
+    require_user(request, *OPERATOR_ROLES)
+    async with request.app[DATABASE_KEY].engine.connect() as conn:
+        items = await conn.run_sync(unit_store.all_units)
+    return _json({"items": items})
+
+
 @unit_routes.get("/api/v1/incidents/{incident_id}/recommendations")
 async def get_recommendations(request: web.Request) -> web.Response:
     require_user(request, *OPERATOR_ROLES)

@@ -313,3 +313,15 @@ class AssignmentRow(Base):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str | None] = mapped_column(String(200))
     by: Mapped[str | None] = mapped_column(String(64))  # who acknowledged or declined
+
+
+class CameraRow(Base):
+    """A surveillance camera the incident view can offer (dispatch_core.cameras)."""
+
+    __tablename__ = "cameras"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    stream_url: Mapped[str] = mapped_column(String(500))

@@ -323,3 +323,11 @@ def expire_due(conn: Connection, now: datetime) -> list[Released]:
         )
         released.append(Released(row.id, row.incident_id, row.unit_id))
     return released
+
+
+def all_units(conn: Connection) -> list[dict[str, Any]]:
+    """Every unit, for the supervisor's map: state, place and age of the fix."""
+    rows = conn.execute(select(units).order_by(units.c.call_sign))
+    return [{"id": r.id, "call_sign": r.call_sign, "vehicle": r.vehicle, "state": r.state,
+             "home_room": r.home_room, "latitude": r.latitude, "longitude": r.longitude,
+             "fix_at": utc(r.fix_at) if r.fix_at else None} for r in rows]  # fmt: skip
