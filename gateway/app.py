@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -34,6 +35,7 @@ from gateway.keys import (
     AMI_KEY,
     DATABASE_KEY,
     EVENTS_KEY,
+    FLEET_KEY,
     INTAKE_KEY,
     LIVE_KEY,
     LOCATIONS_KEY,
@@ -47,6 +49,7 @@ from gateway.keys import (
 from gateway.persistence.db import migrate, open_database
 from gateway.services.dispatch import DispatchService
 from gateway.services.domain_events import DomainEvents
+from gateway.services.fleet import REFRESH_S, FleetCache
 from gateway.services.handoff import HandoffService
 from gateway.services.intake import IntakeService
 from gateway.services.invite_location import InviteLocator
@@ -85,6 +88,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     locations = LocationService(database, settings, app[EVENTS_KEY])
     app[LOCATIONS_KEY] = locations
     app[LOCATOR_KEY] = InviteLocator(locations, database, settings.location_fetch_timeout_s)
+    app[FLEET_KEY] = FleetCache(database)
     operators = OperatorService(database, app[LIVE_KEY])
     app[OPERATORS_KEY] = operators
     app[EVENTS_KEY].subscribe(operators.on_domain_event)
@@ -180,13 +184,17 @@ async def _queue_log(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _dispatch_sweep(app: web.Application) -> AsyncIterator[None]:
-    """Proposals past their acknowledgement deadline: released, the next unit asked."""
-    service = DispatchService(app[DATABASE_KEY], hub=app[LIVE_KEY])
+    """Proposals past their acknowledgement deadline: released, the next unit asked; the
+    in-memory fleet rebuilt from the database every REFRESH_S (services/fleet.py)."""
+    fleet = app[FLEET_KEY]
+    service = DispatchService(app[DATABASE_KEY], hub=app[LIVE_KEY], fleet=fleet)
 
     async def sweep() -> None:
         while True:
             await asyncio.sleep(DISPATCH_SWEEP_S)
             try:
+                if time.monotonic() - fleet.loaded_at >= REFRESH_S:
+                    await fleet.refresh()  # units back to available, other processes' moves
                 for item in await service.expire_and_repropose(datetime.now(UTC)):
                     nxt = item.proposed.call_sign if item.proposed else "none"
                     logger.warning("incident %s: no acknowledgement, next unit: %s",

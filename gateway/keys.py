@@ -9,6 +9,7 @@ from gateway.asterisk.fastagi import FastAgiServer
 from gateway.asterisk.queue_log_follower import QueueLogFollower
 from gateway.persistence.db import Database
 from gateway.services.domain_events import DomainEvents
+from gateway.services.fleet import FleetCache
 from gateway.services.intake import IntakeService
 from gateway.services.invite_location import InviteLocator
 from gateway.services.live import LiveHub
@@ -31,3 +32,4 @@ LOCATOR_KEY = web.AppKey("locator", InviteLocator)
 LIVE_KEY = web.AppKey("live", LiveHub)
 OPERATORS_KEY = web.AppKey("operators", OperatorService)
 OVERFLOW_KEY = web.AppKey("overflow", OverflowMonitor)
+FLEET_KEY = web.AppKey("fleet", FleetCache)

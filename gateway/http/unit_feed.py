@@ -23,7 +23,7 @@ from dispatch_core.incidents import IllegalTransition, IncidentAction
 from dispatch_core.units import UnitEvent
 from gateway.auth.http import require_user
 from gateway.http.console_routes import OPERATOR_ROLES
-from gateway.keys import DATABASE_KEY, LIVE_KEY
+from gateway.keys import DATABASE_KEY, FLEET_KEY, LIVE_KEY
 from gateway.persistence import unit_store
 from gateway.services.dispatch import DispatchService
 from gateway.services.incidents import IncidentConflict, move
@@ -53,7 +53,8 @@ async def _handle(request: web.Request, unit_id: str, by: str, text: str) -> dic
     if not isinstance(message, dict):
         return {"type": "result", "ok": False, "error": "not a JSON object"}
     kind, now = message.get("type"), datetime.now(UTC)
-    service = DispatchService(request.app[DATABASE_KEY], hub=request.app[LIVE_KEY])
+    app = request.app
+    service = DispatchService(app[DATABASE_KEY], hub=app[LIVE_KEY], fleet=app[FLEET_KEY])
     assignment_id = str(message.get("assignment_id", ""))[:36]
     if kind == "ack":
         answer = await service.acknowledge(assignment_id, by, now)

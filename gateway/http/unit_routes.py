@@ -27,7 +27,7 @@ from dispatch_core.incidents import IncidentStatus
 from dispatch_core.units import UnitFix
 from gateway.auth.http import require_user
 from gateway.http.errors import ApiError, NotFound
-from gateway.keys import DATABASE_KEY, LIVE_KEY
+from gateway.keys import DATABASE_KEY, FLEET_KEY, LIVE_KEY
 from gateway.persistence import calls as repo
 from gateway.persistence import unit_store
 from gateway.persistence.unit_store import Answer
@@ -80,7 +80,8 @@ def _fix(body: Any) -> UnitFix:
 
 
 def _service(request: web.Request) -> DispatchService:
-    return DispatchService(request.app[DATABASE_KEY], hub=request.app[LIVE_KEY])
+    app = request.app
+    return DispatchService(app[DATABASE_KEY], hub=app[LIVE_KEY], fleet=app[FLEET_KEY])
 
 
 @unit_routes.post("/api/v1/units/{unit_id}/position")
@@ -100,6 +101,7 @@ async def post_position(request: web.Request) -> web.Response:
     if not result.stored:
         raise ApiError(f"position not accepted: {result.reason}", status=422,
                        code=str(result.reason), details={"unit_id": unit_id})  # fmt: skip
+    request.app[FLEET_KEY].moved(unit_id, fix)
     return _json({"unit_id": unit_id, "accepted": True, "at": fix.at}, status=202)
 
 
@@ -125,9 +127,12 @@ async def post_positions(request: web.Request) -> web.Response:
     def record(conn: Any) -> list[tuple[int, unit_store.PositionResult]]:
         return [(i, unit_store.record_position(conn, u, fix, now)) for i, u, fix in reports]
 
+    fixes = {i: fix for i, _, fix in reports}
     for i, outcome in await request.app[DATABASE_KEY].write(record):
         results[i] = {"unit_id": outcome.unit_id, "accepted": outcome.stored,
                       "reason": outcome.reason}  # fmt: skip
+        if outcome.stored:
+            request.app[FLEET_KEY].moved(outcome.unit_id, fixes[i])
     return _json({"results": results}, status=202)
 
 

@@ -28,6 +28,7 @@ from dispatch_core.units import ACK_DEADLINE_S, Unit
 from gateway.persistence import unit_store
 from gateway.persistence.db import Database
 from gateway.persistence.unit_store import Answer, Released
+from gateway.services.fleet import FleetCache
 from gateway.services.incidents import move
 from gateway.services.live import LiveHub
 
@@ -66,25 +67,32 @@ def _index(fleet: Mapping[str, Unit]) -> GridIndex:
 class DispatchService:
     def __init__(
         self, database: Database, *, ack_deadline_s: float = ACK_DEADLINE_S, limit: int = 5,
-        hub: LiveHub | None = None,
+        hub: LiveHub | None = None, fleet: FleetCache | None = None,
     ) -> None:  # fmt: skip
         self.database = database
+        self.fleet = fleet  # the in-memory fleet and index; None: read them on each request
         self.hub = hub  # the units' feeds (topic unit:<id>): each proposal is pushed there
         self.ack_deadline_s = ack_deadline_s
         self.limit = limit
 
-    async def _snapshot(self, incident_id: str) -> tuple[dict[str, Unit], frozenset[str]]:
+    async def _snapshot(
+        self, incident_id: str
+    ) -> tuple[dict[str, Unit], GridIndex, frozenset[str]]:
+        if self.fleet is not None and self.fleet.stale:
+            await self.fleet.refresh()
         async with self.database.engine.connect() as conn:
-            fleet = await conn.run_sync(unit_store.available_units)
             asked = await conn.run_sync(unit_store.asked_units, incident_id)
-        return fleet, asked
+            if self.fleet is not None:
+                return self.fleet.units, self.fleet.index, asked
+            fleet = await conn.run_sync(unit_store.available_units)
+        return fleet, _index(fleet), asked
 
     async def recommendations(
         self, incident_id: str, lat: float, lon: float, now: datetime
     ) -> list[Ranked]:
         """The ranked candidates with their reasons, leaving out units already asked."""
-        fleet, asked = await self._snapshot(incident_id)
-        ranked = recommend(lat, lon, fleet, _index(fleet), now=now, exclude=asked,
+        fleet, index, asked = await self._snapshot(incident_id)
+        ranked = recommend(lat, lon, fleet, index, now=now, exclude=asked,
                            limit=self.limit)  # fmt: skip
         return [Ranked(c, fleet[c.unit_id].call_sign) for c in ranked]
 
@@ -95,8 +103,8 @@ class DispatchService:
         deadline = now + timedelta(seconds=self.ack_deadline_s)
         lost: set[str] = set()
         while True:
-            fleet, asked = await self._snapshot(incident_id)
-            ranked = recommend(lat, lon, fleet, _index(fleet), now=now,
+            fleet, index, asked = await self._snapshot(incident_id)
+            ranked = recommend(lat, lon, fleet, index, now=now,
                                exclude=asked | lost, limit=self.limit)  # fmt: skip
             if not ranked:
                 return None
@@ -105,11 +113,14 @@ class DispatchService:
                 reserve = partial(unit_store.reserve_unit, unit_id=unit_id,
                                   incident_id=incident_id, now=now, deadline=deadline)  # fmt: skip
                 assignment_id = await self.database.write(reserve)
+                unit = fleet[unit_id]
+                if self.fleet is not None:
+                    self.fleet.taken(unit_id)  # reserved by us, or by someone else
                 if assignment_id is not None:
                     logger.info("incident %s: unit %s proposed (%s)", incident_id,
-                                fleet[unit_id].call_sign, candidate.reason)  # fmt: skip
-                    proposed = Proposed(incident_id, assignment_id, candidate,
-                                        fleet[unit_id].call_sign, deadline)  # fmt: skip
+                                unit.call_sign, candidate.reason)  # fmt: skip
+                    proposed = Proposed(incident_id, assignment_id, candidate, unit.call_sign,
+                                        deadline)  # fmt: skip
                     self._push(proposed, lat, lon)
                     return proposed
                 lost.add(unit_id)  # another incident took it: the next one

@@ -107,6 +107,17 @@ class FakeConsoleApi:
     hold_overview_fetches: bool = False
     _overview_release: asyncio.Event = field(default_factory=asyncio.Event)
     _overview_held: asyncio.Event = field(default_factory=asyncio.Event)
+    # The units (GET /api/v1/units), the supervisor's map.
+    units: list[dict[str, Any]] = field(default_factory=lambda: sample_units())
+    unit_fetches: int = 0
+    # Incidents and dispatch: incident id -> status ("new", "confirmed", "dispatched"); its
+    # place (lat, lon), absent = 422 no-incident-location; its ranked candidates.
+    incident_status: dict[str, str] = field(default_factory=dict)
+    incident_places: dict[str, tuple[float, float]] = field(default_factory=dict)
+    recommendations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    recommendation_fetches: list[str] = field(default_factory=list)  # incident ids asked for
+    confirms: list[str] = field(default_factory=list)
+    dispatches: list[tuple[str, Any]] = field(default_factory=list)  # (incident id, body)
     _streams: list[asyncio.Queue[tuple[str, Any] | None]] = field(default_factory=list)
     _stream_changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -128,6 +139,12 @@ class FakeConsoleApi:
         app.router.add_get("/api/v1/callbacks", self.list_callbacks)
         app.router.add_post("/api/v1/callbacks/{callback_id}/attempts", self.callback_attempt)
         app.router.add_get("/api/v1/supervisor/overview", self.supervisor_overview)
+        app.router.add_get("/api/v1/units", self.list_units)
+        app.router.add_post("/api/v1/incidents/{incident_id}/confirm", self.confirm_incident)
+        app.router.add_get(
+            "/api/v1/incidents/{incident_id}/recommendations", self.get_recommendations
+        )
+        app.router.add_post("/api/v1/incidents/{incident_id}/dispatch", self.dispatch)
         return app
 
     # ------------------------------------------------------------------ what the test drives
@@ -399,6 +416,144 @@ class FakeConsoleApi:
             counts[state] += 1
         row.update(state=state, pause_reason=pause_reason, since=_now())
         return {key: row[key] for key in ("endpoint", "room", "state", "pause_reason", "since")}
+
+    # ------------------------------------------------------------------ units and dispatch
+
+    async def list_units(self, request: web.Request) -> web.Response:
+        if self._user(request) is None:
+            return self._unauthenticated()
+        self.unit_fetches += 1
+        return web.json_response({"items": self.units})
+
+    async def confirm_incident(self, request: web.Request) -> web.Response:
+        user = self._user(request)
+        if user is None:
+            return self._unauthenticated()
+        incident_id = request.match_info["incident_id"]
+        self.confirms.append(incident_id)
+        previous = self.incident_status.get(incident_id, "new")
+        if previous != "new":
+            return _error(
+                409,
+                "illegal-transition",
+                f"The incident is already {previous}",
+                {"id": incident_id, "status": previous},
+            )
+        self.incident_status[incident_id] = "confirmed"
+        return web.json_response(
+            {"incident_id": incident_id, "status": "confirmed", "previous": previous,
+             "by": user["username"], "at": _now()}
+        )  # fmt: skip
+
+    def _place_error(self, incident_id: str) -> web.Response | None:
+        if incident_id not in self.incident_places:
+            return _error(
+                422,
+                "no-incident-location",
+                "the incident has no location yet: send lat and lon",
+                {"id": incident_id},
+            )
+        return None
+
+    async def get_recommendations(self, request: web.Request) -> web.Response:
+        if self._user(request) is None:
+            return self._unauthenticated()
+        incident_id = request.match_info["incident_id"]
+        self.recommendation_fetches.append(incident_id)
+        error = self._place_error(incident_id)
+        if error is not None:
+            return error
+        lat, lon = self.incident_places[incident_id]
+        candidates = self.recommendations.get(incident_id, [])
+        return web.json_response(
+            {"incident_id": incident_id, "lat": lat, "lon": lon, "candidates": candidates}
+        )
+
+    async def dispatch(self, request: web.Request) -> web.Response:
+        user = self._user(request)
+        if user is None:
+            return self._unauthenticated()
+        incident_id = request.match_info["incident_id"]
+        body = await request.json() if request.can_read_body else None
+        self.dispatches.append((incident_id, body))
+        error = self._place_error(incident_id)
+        if error is not None:
+            return error
+        status = self.incident_status.get(incident_id, "new")
+        if status not in ("confirmed", "dispatched"):
+            return _error(
+                409,
+                "incident-not-confirmed",
+                "confirm the incident before dispatching a unit",
+                {"incident_id": incident_id, "status": status},
+            )
+        candidates = self.recommendations.get(incident_id, [])
+        if not candidates:
+            return _error(
+                409,
+                "no-unit-available",
+                "no available unit to propose",
+                {"incident_id": incident_id, "by": user["username"]},
+            )
+        best = candidates.pop(0)  # proposed: no longer available, off the next list
+        self.incident_status[incident_id] = "dispatched"
+        for unit in self.units:
+            if unit["id"] == best["unit_id"]:
+                unit["state"] = "proposed"
+        deadline = (datetime.now(UTC) + timedelta(seconds=60)).isoformat()
+        return web.json_response(
+            {"assignment_id": f"as-{len(self.dispatches)}", "incident_id": incident_id,
+             "unit_id": best["unit_id"], "call_sign": best["call_sign"], "state": "proposed",
+             "deadline_at": deadline, "candidate": best},
+            status=201,
+        )  # fmt: skip
+
+    def set_unit_state(self, unit_id: str, state: str) -> None:
+        next(unit for unit in self.units if unit["id"] == unit_id)["state"] = state
+
+
+def sample_units() -> list[dict[str, Any]]:
+    """GET /api/v1/units: six units around Rabat, one in each state, one without a fix."""
+    rows = [
+        ("u-1", "RABAT-11", "car", "available", 33.9760, -6.8450, 20),
+        ("u-2", "RABAT-12", "motorbike", "proposed", 33.9650, -6.8600, 45),
+        ("u-3", "RABAT-21", "car", "dispatched", 33.9900, -6.8300, 30),
+        ("u-4", "RABAT-22", "van", "en_route", 33.9550, -6.8700, 10),
+        ("u-5", "RABAT-31", "car", "on_scene", 33.9715, -6.8498, 90),
+        ("u-6", "RABAT-32", "car", "out_of_service", 34.0000, -6.8200, 4000),
+        ("u-7", "SALE-01", "car", "out_of_service", None, None, None),
+    ]
+    return [
+        {"id": uid, "call_sign": sign, "vehicle": vehicle, "state": state, "home_room": "rabat",
+         "latitude": lat, "longitude": lon, "fix_at": _ago(age) if age is not None else None}
+        for uid, sign, vehicle, state, lat, lon, age in rows
+    ]  # fmt: skip
+
+
+def sample_candidate(
+    unit_id: str,
+    call_sign: str,
+    *,
+    vehicle: str = "car",
+    eta_s: float = 240.0,
+    distance_m: float = 1800.0,
+    fix_age_s: float = 20.0,
+    stale: bool = False,
+    reason: str = "nearest available, 1.8 km by road",
+    by_road: bool = True,
+) -> dict[str, Any]:
+    """A candidate of GET /api/v1/incidents/{id}/recommendations."""
+    return {
+        "unit_id": unit_id,
+        "call_sign": call_sign,
+        "vehicle": vehicle,
+        "eta_s": eta_s,
+        "distance_m": distance_m,
+        "fix_age_s": fix_age_s,
+        "stale": stale,
+        "reason": reason,
+        "by_road": by_road,
+    }
 
 
 def sample_call(

@@ -70,6 +70,14 @@
     callbacksCount: $("callbacks-count"),
     callbacksRoom: $("callbacks-room"),
     callbacksList: $("callbacks-list"),
+    dispatch: $("dispatch"),
+    dispatchIncident: $("dispatch-incident"),
+    confirm: $("btn-confirm"),
+    incidentStatus: $("incident-status"),
+    unitsNote: $("units-note"),
+    units: $("units"),
+    dispatchButton: $("btn-dispatch"),
+    assignment: $("assignment"),
   };
   const stateButtons = {
     login: $("btn-login"),
@@ -95,10 +103,14 @@
   let callbacksAgain = false; // a refresh was asked while one was in flight
   const callbackNodes = new Map(); // callback id -> {signature, node}
   const pendingAttempts = new Set(); // callback ids with an attempt being posted
+  let unitLayer = null; // the recommended units on the map (Leaflet layer group)
+  let recommendationSeq = 0; // counts the recommendation reads: an older answer is dropped
+  let dispatchBusy = false; // a confirm or a dispatch is being sent
 
   // ---------------------------------------------------------------- small helpers
 
   const { small, setBilingual, elapsed, formatTime, goToLogin } = L19Page;
+  const { distanceText, minutesText, ageText } = L19Page;
   const errorLine = L19Page.errors(el.error); // a poll that works again clears its own error
   const showError = errorLine.show;
   const clearError = errorLine.clear;
@@ -238,6 +250,7 @@
     showMap();
     renderLocation(call.best_location);
     renderIncidentForm(call, sameCall);
+    renderDispatch(call, sameCall);
   }
 
   function renderEarlier(earlierCalls) {
@@ -348,6 +361,7 @@
       circle = null;
       map.setView(point, 16);
     }
+    fitUnits();
   }
 
   function flashLocation(location) {
@@ -403,6 +417,227 @@
     } finally {
       el.incidentSave.disabled = false;
     }
+  }
+
+  // ---------------------------------------------------------------- the dispatch panel
+
+  function incidentPath(incidentId, what) {
+    return "/incidents/" + encodeURIComponent(incidentId) + "/" + what;
+  }
+
+  function currentIncident() {
+    return currentCall && currentCall.incident_id ? currentCall.incident_id : null;
+  }
+
+  function renderDispatch(call, sameCall) {
+    if (!call.incident_id) {
+      el.dispatch.hidden = true;
+      clearUnitMarkers();
+      return;
+    }
+    el.dispatch.hidden = false;
+    el.dispatch.dataset.incidentId = call.incident_id;
+    el.dispatchIncident.textContent = "incident " + call.incident_id;
+    if (!sameCall) {
+      el.incidentStatus.textContent = "";
+      el.incidentStatus.dataset.status = "";
+      el.assignment.hidden = true;
+      el.assignment.textContent = "";
+      el.units.replaceChildren();
+      clearUnitMarkers();
+    }
+    updateDispatchButtons();
+    loadRecommendations();
+  }
+
+  function updateDispatchButtons() {
+    const none = !currentIncident();
+    el.confirm.disabled = dispatchBusy || none;
+    el.dispatchButton.disabled = dispatchBusy || none;
+  }
+
+  async function confirmIncident() {
+    const incidentId = currentIncident();
+    if (!incidentId || dispatchBusy) return;
+    dispatchBusy = true;
+    updateDispatchButtons();
+    clearError();
+    try {
+      const answer = await api("POST", incidentPath(incidentId, "confirm"), undefined, "confirm");
+      if (answer && incidentId === currentIncident()) {
+        el.incidentStatus.dataset.status = answer.status || "";
+        setBilingual(
+          el.incidentStatus,
+          "Confirmé " + formatTime(answer.at) + (answer.by ? " par " + answer.by : ""),
+          (answer.status || "confirmed") + (answer.previous ? " (was " + answer.previous + ")" : ""),
+        );
+      }
+    } finally {
+      dispatchBusy = false;
+      updateDispatchButtons();
+    }
+    loadRecommendations();
+  }
+
+  async function dispatchUnit() {
+    const incidentId = currentIncident();
+    if (!incidentId || dispatchBusy) return;
+    dispatchBusy = true;
+    updateDispatchButtons();
+    clearError();
+    try {
+      const answer = await api("POST", incidentPath(incidentId, "dispatch"), undefined, "dispatch");
+      if (answer && incidentId === currentIncident()) renderAssignment(answer);
+    } finally {
+      dispatchBusy = false;
+      updateDispatchButtons();
+    }
+    loadRecommendations();
+  }
+
+  function renderAssignment(assignment) {
+    const callSign = assignment.call_sign || String(assignment.unit_id);
+    const until = formatTime(assignment.deadline_at);
+    el.assignment.dataset.state = assignment.state || "";
+    el.assignment.dataset.unit = String(assignment.unit_id ?? "");
+    el.assignment.dataset.assignmentId = String(assignment.assignment_id ?? "");
+    setBilingual(
+      el.assignment,
+      "Proposé à " + callSign + " — attente d'acquittement jusqu'à " + until,
+      "proposed to " + callSign + ", waiting for acknowledgement until " + until,
+    );
+    el.assignment.hidden = false;
+  }
+
+  // GET …/recommendations; a 422 no-incident-location is said in the panel, not as an error.
+  async function loadRecommendations() {
+    const incidentId = currentIncident();
+    if (!incidentId) return;
+    recommendationSeq += 1;
+    const asked = recommendationSeq;
+    const answer = await L19Page.request("GET", incidentPath(incidentId, "recommendations"));
+    if (asked !== recommendationSeq || incidentId !== currentIncident()) return; // overtaken
+    if (!answer.ok) {
+      if (answer.status === 401) return;
+      if (answer.code === "no-incident-location") {
+        clearError("recommendations");
+        el.units.replaceChildren();
+        el.units.dataset.count = "0";
+        setUnitsNote("Pas encore de position pour cet appel", "no location yet: no unit can be recommended");
+        clearUnitMarkers();
+        return;
+      }
+      showError(answer.text, "recommendations");
+      return;
+    }
+    clearError("recommendations");
+    const candidates = Array.isArray(answer.data && answer.data.candidates) ? answer.data.candidates : [];
+    renderCandidates(candidates);
+    drawUnitMarkers(candidates);
+  }
+
+  function setUnitsNote(french, english) {
+    if (french === null) {
+      el.unitsNote.hidden = true;
+      el.unitsNote.textContent = "";
+      return;
+    }
+    setBilingual(el.unitsNote, french, english);
+    el.unitsNote.hidden = false;
+  }
+
+  function renderCandidates(candidates) {
+    el.units.dataset.count = String(candidates.length);
+    if (!candidates.length) {
+      setUnitsNote("Aucune unité disponible", "no unit available");
+      el.units.replaceChildren();
+      return;
+    }
+    setUnitsNote(null);
+    el.units.replaceChildren(
+      ...candidates.map((unit) => {
+        const item = document.createElement("li");
+        item.className = "unit";
+        item.dataset.unit = String(unit.unit_id);
+        item.dataset.stale = String(Boolean(unit.stale));
+        const head = document.createElement("div");
+        head.className = "unit-head";
+        const callSign = document.createElement("span");
+        callSign.className = "unit-call-sign";
+        callSign.textContent = unit.call_sign || String(unit.unit_id);
+        const vehicle = document.createElement("span");
+        vehicle.className = "unit-vehicle";
+        vehicle.textContent = unit.vehicle || "";
+        const eta = document.createElement("span");
+        eta.className = "unit-eta";
+        eta.append(document.createTextNode(minutesText(unit.eta_s) + " "), small("ETA"));
+        const distance = document.createElement("span");
+        distance.className = "unit-distance";
+        distance.append(
+          document.createTextNode(distanceText(unit.distance_m) + " "),
+          small(unit.by_road ? "par la route · by road" : "à vol d'oiseau · straight line"),
+        );
+        head.append(callSign, vehicle, eta, distance);
+        if (unit.stale) {
+          const stale = flag("POSITION ANCIENNE · STALE " + ageText(unit.fix_age_s), "amber");
+          stale.classList.add("unit-stale");
+          head.append(stale);
+        }
+        const reason = document.createElement("div");
+        reason.className = "unit-reason";
+        reason.textContent = unit.reason || "";
+        item.append(head, reason);
+        return item;
+      }),
+    );
+  }
+
+  // The recommended units on the map, beside the caller's circle. The candidates may carry
+  // their place (latitude/longitude); if not, it is read from GET /api/v1/units.
+  async function drawUnitMarkers(candidates) {
+    if (!map || typeof L === "undefined") return;
+    const asked = recommendationSeq;
+    let places = new Map();
+    const missing = candidates.some((unit) => typeof unit.latitude !== "number");
+    if (candidates.length && missing) {
+      const answer = await L19Page.request("GET", "/units");
+      if (asked !== recommendationSeq) return;
+      const items = answer.ok && answer.data && Array.isArray(answer.data.items) ? answer.data.items : [];
+      places = new Map(items.map((unit) => [String(unit.id), unit]));
+    }
+    clearUnitMarkers();
+    unitLayer = L.layerGroup().addTo(map);
+    candidates.forEach((unit, index) => {
+      const place = typeof unit.latitude === "number" ? unit : places.get(String(unit.unit_id));
+      if (!place || typeof place.latitude !== "number" || typeof place.longitude !== "number") return;
+      const label = document.createElement("span");
+      label.textContent = String(index + 1) + " " + (unit.call_sign || unit.unit_id);
+      const icon = L.divIcon({
+        className: "unit-marker" + (unit.stale ? " unit-marker-stale" : ""),
+        html: label,
+        iconSize: null,
+      });
+      const unitMarker = L.marker([place.latitude, place.longitude], {
+        icon: icon, keyboard: false, title: (unit.call_sign || unit.unit_id) + " (" + (unit.vehicle || "unit") + ")",
+      }).addTo(unitLayer);
+      unitMarker.getElement().dataset.unit = String(unit.unit_id);
+    });
+    fitUnits();
+  }
+
+  function clearUnitMarkers() {
+    if (unitLayer) unitLayer.remove();
+    unitLayer = null;
+  }
+
+  // Keeps the caller's circle and the recommended units in view.
+  function fitUnits() {
+    if (!map || !unitLayer || !marker) return;
+    const points = unitLayer.getLayers().map((layer) => layer.getLatLng());
+    if (!points.length) return;
+    let bounds = circle ? circle.getBounds() : L.latLngBounds([marker.getLatLng()]);
+    for (const point of points) bounds = bounds.extend(point);
+    map.fitBounds(bounds, { padding: [40, 40], maxZoom: 16 });
   }
 
   // ---------------------------------------------------------------- the room's panels
@@ -652,7 +887,10 @@
         const data = parseData(event);
         if (!data || !currentCall || data.call_id !== currentCall.id) return;
         renderLocation(data.best_location);
-        if (hasPosition(data.best_location)) flashLocation(data.best_location);
+        if (hasPosition(data.best_location)) {
+          flashLocation(data.best_location);
+          loadRecommendations(); // the best fix moved: the nearest units may have changed
+        }
       },
       call_update: (event) => {
         const data = parseData(event);
@@ -687,6 +925,8 @@
     goToLogin();
   });
   el.incidentForm.addEventListener("submit", saveIncident);
+  el.confirm.addEventListener("click", confirmIncident);
+  el.dispatchButton.addEventListener("click", dispatchUnit);
   setInterval(pollWaiting, WAITING_POLL_MS);
   setInterval(pollCallbacks, CALLBACKS_POLL_MS);
   setInterval(() => {

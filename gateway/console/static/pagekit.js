@@ -34,6 +34,22 @@
     other: "autre",
   };
 
+  // The units (police cars, motorbikes…): their states, the French label, the English, and
+  // the colour of their marker on a map.
+  const UNIT_STATES = {
+    available: ["Disponible", "available", "#2ea043"],
+    proposed: ["Proposée", "proposed", "#ffb020"],
+    dispatched: ["Engagée", "dispatched", "#388bfd"],
+    en_route: ["En route", "en route", "#388bfd"],
+    on_scene: ["Sur place", "on scene", "#ff3b30"],
+    out_of_service: ["Hors service", "out of service", "#8b949e"],
+  };
+  const UNIT_OTHER = ["?", "unknown state", "#8b949e"];
+
+  function unitState(state) {
+    return UNIT_STATES[state] || [state || UNIT_OTHER[0], UNIT_OTHER[1], UNIT_OTHER[2]];
+  }
+
   // ---------------------------------------------------------------- text
 
   function small(text) {
@@ -77,6 +93,29 @@
     return date.toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   }
 
+  // 850 -> "850 m", 1234 -> "1,2 km"
+  function distanceText(meters) {
+    if (typeof meters !== "number") return "—";
+    if (meters < 1000) return Math.round(meters) + " m";
+    return (Math.round(meters / 100) / 10).toLocaleString("fr-FR") + " km";
+  }
+
+  // An ETA in minutes: 30 -> "< 1 min", 250 -> "4 min"
+  function minutesText(seconds) {
+    if (typeof seconds !== "number") return "—";
+    if (seconds < 60) return "< 1 min";
+    return Math.round(seconds / 60) + " min";
+  }
+
+  // An age in seconds: "12 s", "4 min", "2 h"
+  function ageText(seconds) {
+    if (typeof seconds !== "number" || Number.isNaN(seconds)) return "—";
+    const s = Math.max(0, seconds);
+    if (s < 60) return Math.floor(s) + " s";
+    if (s < 3600) return Math.floor(s / 60) + " min";
+    return Math.floor(s / 3600) + " h";
+  }
+
   // ---------------------------------------------------------------- the error line and the API
 
   // The page's error line (#error). show(text, origin) tags the error with what showed it;
@@ -112,43 +151,53 @@
     return "HTTP " + status;
   }
 
+  // The API without the error line: request(method, path, body) resolves to
+  // {ok, status, data, code, text}: `code` is the error's code (null when ok), `text` the
+  // line to show ("message [code]"). A 401 goes to /login (ok false, status 401). For a page
+  // that says some errors its own way (e.g. "no location yet") instead of on the error line.
+  async function request(method, path, body) {
+    const init = {
+      method: method,
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(API + path, init);
+    } catch (_) {
+      return {
+        ok: false, status: 0, data: null, code: "unreachable",
+        text: "Serveur injoignable — the server does not answer (" + method + " " + path + ")",
+      };
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (_) {
+      data = null;
+    }
+    if (response.status === 401) goToLogin();
+    if (!response.ok) {
+      const code = data && data.error && data.error.code ? data.error.code : null;
+      return { ok: false, status: response.status, data: data, code: code, text: errorText(response.status, data) };
+    }
+    return { ok: true, status: response.status, data: data, code: null, text: "" };
+  }
+
   // One way to call the API: JSON in, JSON out, the one error shape shown on the error line
   // (`errorLine`, from errors()). The function returned, api(method, path, body, origin),
   // resolves to the parsed body, or null when the call failed (the error is then shown,
   // tagged with `origin` when given); a 401 goes to /login.
   function api(errorLine) {
     return async function (method, path, body, origin) {
-      const init = {
-        method: method,
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      };
-      if (body !== undefined) {
-        init.headers["Content-Type"] = "application/json";
-        init.body = JSON.stringify(body);
-      }
-      let response;
-      try {
-        response = await fetch(API + path, init);
-      } catch (_) {
-        errorLine.show("Serveur injoignable — the server does not answer (" + method + " " + path + ")", origin);
-        return null;
-      }
-      let data = null;
-      try {
-        data = await response.json();
-      } catch (_) {
-        data = null;
-      }
-      if (response.status === 401) {
-        goToLogin();
-        return null;
-      }
-      if (!response.ok) {
-        errorLine.show(errorText(response.status, data), origin);
-        return null;
-      }
-      return data;
+      const answer = await request(method, path, body);
+      if (answer.ok) return answer.data;
+      if (answer.status !== 401) errorLine.show(answer.text, origin);
+      return null;
     };
   }
 
@@ -222,9 +271,15 @@
     clock: clock,
     elapsed: elapsed,
     formatTime: formatTime,
+    distanceText: distanceText,
+    minutesText: minutesText,
+    ageText: ageText,
+    UNIT_STATES: Object.freeze(UNIT_STATES),
+    unitState: unitState,
     errors: errors,
     goToLogin: goToLogin,
     errorText: errorText,
+    request: request,
     api: api,
     connectionBadge: connectionBadge,
     stream: stream,

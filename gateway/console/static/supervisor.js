@@ -12,6 +12,8 @@
   const RECONNECT_DELAY_MS = 2000; // when the browser gave up on the stream (non-200 answer)
   const STALE_MS = 10000; // an overview older than this is marked stale
   const LONG_WAIT_S = 15; // a call waiting this long is shown in red (NENA: 90 % within 15 s)
+  const UNITS_POLL_MS = 3000; // GET /api/v1/units
+  const OLD_FIX_S = 300; // a unit's position older than this is shown in amber
 
   const STATES = ["ready", "paused", "ringing", "in_call", "wrapup", "unreachable"];
   const { STATE_LABELS, STATE_ENGLISH, PAUSE_LABELS } = L19Page;
@@ -28,6 +30,10 @@
     rooms: $("rooms"),
     operators: $("operators"),
     carriers: $("carriers"),
+    unitsSection: $("units-section"),
+    unitsMap: $("units-map"),
+    unitsTable: $("units-table"),
+    unitsRows: $("units-rows"),
   };
 
   let overview = null; // the overview shown: the last answer with the newer events applied
@@ -325,6 +331,149 @@
     el.carriers.replaceChildren(...trs);
   }
 
+  // ---------------------------------------------------------------- units (map and table)
+
+  let unitsMap = null;
+  const unitMarkers = new Map(); // unit id -> Leaflet circleMarker
+  let unitsFitted = false; // the map is fitted to the units once, then left to the supervisor
+  let unitsPolling = false;
+
+  function setupUnitsMap() {
+    const legend = el.unitsSection.querySelector(".legend");
+    legend.replaceChildren(
+      ...Object.entries(L19Page.UNIT_STATES).map(([state, [french, , colour]]) => {
+        const item = make("span");
+        item.dataset.state = state;
+        const dot = make("i");
+        dot.style.background = colour;
+        item.append(dot, document.createTextNode(french));
+        return item;
+      }),
+    );
+    if (typeof L === "undefined") {
+      errorLine.show("Carte indisponible : Leaflet n'a pas chargé — the map library did not load", "units-map");
+      return;
+    }
+    unitsMap = L.map(el.unitsMap, { zoomControl: true, attributionControl: false, zoomSnap: 0.25 });
+    L.control.scale({ metric: true, imperial: false, maxWidth: 200 }).addTo(unitsMap);
+    unitsMap.setView([33.97, -6.85], 11); // until the units are known
+  }
+
+  async function pollUnits() {
+    if (unitsPolling) return;
+    unitsPolling = true;
+    try {
+      const data = await api("GET", "/units", undefined, "units");
+      if (!data) return;
+      errorLine.clear("units");
+      const items = Array.isArray(data.items) ? data.items : [];
+      renderUnitsTable(items);
+      renderUnitMarkers(items);
+    } finally {
+      unitsPolling = false;
+    }
+  }
+
+  function renderFixAge(cell) {
+    const at = Date.parse(cell.dataset.fixAt);
+    if (Number.isNaN(at)) {
+      cell.replaceChildren(document.createTextNode("— "), small("no fix"));
+      cell.dataset.old = "";
+      return;
+    }
+    const age = (Date.now() - at) / 1000;
+    cell.dataset.old = String(age > OLD_FIX_S);
+    cell.replaceChildren(document.createTextNode("il y a " + L19Page.ageText(age) + " "), small("ago"));
+    if (cell.dataset.placed === "false") cell.append(small(" · not on the map"));
+  }
+
+  function hasPlace(unit) {
+    return typeof unit.latitude === "number" && typeof unit.longitude === "number";
+  }
+
+  function renderUnitsTable(items) {
+    const trs = items.map((unit) => {
+      const [french, english] = L19Page.unitState(unit.state);
+      const tr = make("tr", "unit");
+      tr.dataset.unit = String(unit.id);
+      tr.dataset.state = unit.state || "";
+      const state = make("span", "state unit-state");
+      state.dataset.state = unit.state || "";
+      setBilingual(state, french, english);
+      const stateCell = make("td");
+      stateCell.append(state);
+      const age = make("td", "num fix-age");
+      age.dataset.fixAt = unit.fix_at || "";
+      age.dataset.placed = String(hasPlace(unit));
+      renderFixAge(age);
+      tr.append(
+        make("td", "call-sign", unit.call_sign || String(unit.id)),
+        make("td", "vehicle", unit.vehicle || "—"),
+        stateCell,
+        make("td", "home-room", unit.home_room || "—"),
+        age,
+      );
+      return tr;
+    });
+    if (!trs.length) {
+      const tr = make("tr", "none");
+      const td = make("td", null, "Aucune unité (no unit)");
+      td.colSpan = 5;
+      tr.append(td);
+      trs.push(tr);
+    }
+    el.unitsRows.replaceChildren(...trs);
+  }
+
+  function tickFixAges() {
+    for (const cell of el.unitsRows.querySelectorAll("td.fix-age")) {
+      if (cell.dataset.fixAt) renderFixAge(cell);
+    }
+  }
+
+  function renderUnitMarkers(items) {
+    if (!unitsMap) return;
+    const seen = new Set();
+    for (const unit of items) {
+      if (!hasPlace(unit)) continue;
+      const id = String(unit.id);
+      seen.add(id);
+      const [french, english, colour] = L19Page.unitState(unit.state);
+      const style = { radius: 8, weight: 3, color: "#000", fillColor: colour, fillOpacity: 0.95 };
+      let unitMarker = unitMarkers.get(id);
+      if (!unitMarker) {
+        unitMarker = L.circleMarker([unit.latitude, unit.longitude], style).addTo(unitsMap);
+        unitMarkers.set(id, unitMarker);
+      } else {
+        unitMarker.setLatLng([unit.latitude, unit.longitude]);
+        unitMarker.setStyle(style);
+      }
+      // an element, not a string: Leaflet would write a string as HTML
+      const tip = make("span", null, (unit.call_sign || id) + " — " + french + " (" + english + ")");
+      if (unitMarker.getTooltip()) unitMarker.setTooltipContent(tip);
+      else unitMarker.bindTooltip(tip);
+      const node = unitMarker.getElement();
+      node.classList.add("unit-marker");
+      for (const name of [...node.classList]) {
+        if (name.startsWith("unit-state-")) node.classList.remove(name);
+      }
+      node.classList.add("unit-state-" + (unit.state || "unknown"));
+      node.dataset.unit = id;
+      node.dataset.state = unit.state || "";
+    }
+    for (const [id, unitMarker] of [...unitMarkers]) {
+      if (!seen.has(id)) {
+        unitMarker.remove();
+        unitMarkers.delete(id);
+      }
+    }
+    if (!unitsFitted && unitMarkers.size) {
+      unitsFitted = true;
+      const bounds = L.latLngBounds([...unitMarkers.values()].map((m) => m.getLatLng()));
+      unitsMap.fitBounds(bounds, { padding: [30, 30], maxZoom: 15 });
+    }
+  }
+
   // ---------------------------------------------------------------- live updates (SSE)
 
   const live = L19Page.stream({
@@ -354,9 +503,12 @@
     if (!me || !me.user) return; // 401: already on the way to /login
     const user = me.user;
     setBilingual(el.whoami, user.display_name || user.username, [user.role, user.room].filter(Boolean).join(" · "));
+    setupUnitsMap();
     await poll();
     live.connect();
     setInterval(poll, POLL_MS);
+    pollUnits();
+    setInterval(pollUnits, UNITS_POLL_MS);
   }
 
   $("btn-signout").addEventListener("click", async () => {
@@ -366,8 +518,12 @@
   });
   setInterval(() => {
     tickSince();
+    tickFixAges();
     renderGeneratedAt();
     live.tick();
   }, 1000);
+  window.addEventListener("resize", () => {
+    if (unitsMap) unitsMap.invalidateSize();
+  });
   start();
 })();
