@@ -27,16 +27,12 @@ from typing import Any
 import aiohttp
 
 from bench.served_app import PASSWORD, ready_operators, serve
+from bench.stats import quantile_ms as _pct
 from gateway.asterisk.ami_protocol import AmiMessage
 from gateway.auth.http import USERS_KEY
 from gateway.keys import INTAKE_KEY, LIVE_KEY, OPERATORS_KEY, OVERFLOW_KEY
 from gateway.services.intake import IntakeRequest
 from gateway.services.overflow import OverflowMonitor, Waiting
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def _stream_reader(

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from playwright.async_api import Page, async_playwright
 
 from bench.served_app import PASSWORD, ready_operators, serve
+from bench.stats import quantile_ms as _pct
 from gateway.asterisk.ami_protocol import AmiMessage
 from gateway.keys import INTAKE_KEY, OPERATORS_KEY
 from gateway.services.intake import IntakeRequest
@@ -32,11 +33,6 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-us
         "--disable-component-update", "--disable-sync",
         "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
         "--disable-backgrounding-occluded-windows"]  # fmt: skip
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def _open(browser: object, base: str, n: int) -> Page:

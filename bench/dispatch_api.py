@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import aiohttp
 
 from bench.served_app import PASSWORD, serve
+from bench.stats import quantile_ms as _pct
 from dispatch_core.incidents import IncidentAction
 from dispatch_core.units import VehicleClass
 from gateway.auth.http import USERS_KEY
@@ -30,11 +31,6 @@ from gateway.services.intake import IntakeRequest
 from gateway.settings import Settings
 
 CENTRE = (33.99, -6.84)
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def run(units: int, incidents: int, database_url: str | None) -> dict[str, float]:

@@ -28,6 +28,7 @@ import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 
+from bench.stats import quantile as _pct
 from gateway.app import create_app
 from gateway.keys import INTAKE_KEY
 from gateway.location.aml import parse_aml_https, parse_aml_sms
@@ -46,11 +47,6 @@ def _sms(lat: float, age_s: int = 0) -> str:
     body = f'A"ML=1;lt=+{lat:.5f};lg=-006.84971;rd=9;top={top};lc=68;pm=G;ml='
     digits = 2 if len(body) + 2 < 100 else 3
     return f"{body}{len(body) + digits}"
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def _aml_latency(database_url: str, posts: int) -> dict[str, float]:

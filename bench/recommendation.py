@@ -20,6 +20,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from bench.stats import quantile as _pct
 from dispatch_core.recommend import brute_force_recommend, recommend
 from dispatch_core.spatial import GridIndex
 from dispatch_core.units import Unit, UnitFix, UnitState, VehicleClass, accept_position
@@ -49,11 +50,6 @@ def _fleet(rng: random.Random, count: int) -> dict[str, Unit]:
         units[f"u{n}"] = Unit(f"u{n}", f"R-{n}", vehicle, "rabat", capabilities,
                               rng.choice(STATES), fix)  # fmt: skip
     return units
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def _moves(

@@ -13,8 +13,12 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestServer
+
+from tests.browser.fake_console_api import FakeConsoleApi, FakeSite
 
 try:
     from playwright.async_api import (
@@ -150,3 +154,14 @@ def screenshot(screenshots_dir: Path) -> Screenshot:
         return path
 
     return take
+
+
+@pytest.fixture
+async def site(aiohttp_server: Any) -> AsyncIterator[FakeSite]:
+    """The pages served by the fake API of the page tests (tests/browser/fake_console_api.py)."""
+    api = FakeConsoleApi(static_dir=STATIC_DIR)
+    server: TestServer = await aiohttp_server(api.app())
+    try:
+        yield FakeSite(api, server)
+    finally:
+        api.close()  # lets the SSE handlers end before the server closes

@@ -8,18 +8,15 @@ it is not the gateway. Screenshots go to var/artifacts/screenshots/.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import STATIC_DIR, Screenshot
+from tests.browser.conftest import Screenshot
 from tests.browser.fake_console_api import (
     PASSWORD,
     USER,
-    FakeConsoleApi,
     FakeSite,
     sample_call,
     sample_candidate,
@@ -31,16 +28,6 @@ pytestmark = pytest.mark.browser
 INCIDENT = "inc-0001"
 RABAT_AML = sample_location(11, "aml", 33.97150, -6.84980, 150.0)
 RABAT_PIDF = sample_location(12, "pidf-lo", 33.97210, -6.85020, 30.0)
-
-
-@pytest.fixture
-async def site(aiohttp_server: Any) -> AsyncIterator[FakeSite]:
-    api = FakeConsoleApi(static_dir=STATIC_DIR)
-    server: TestServer = await aiohttp_server(api.app())
-    try:
-        yield FakeSite(api, server)
-    finally:
-        api.close()  # lets the SSE handlers end before the server closes
 
 
 async def open_console_with_call(page: Page, site: FakeSite, location: Any = RABAT_AML) -> None:

@@ -10,29 +10,16 @@ var/artifacts/screenshots/.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 from playwright.async_api import Locator, Page, expect
 
-from tests.browser.conftest import STATIC_DIR, Screenshot
-from tests.browser.fake_console_api import PASSWORD, SUPERVISOR, FakeConsoleApi, FakeSite
+from tests.browser.conftest import Screenshot
+from tests.browser.fake_console_api import PASSWORD, SUPERVISOR, FakeSite
 
 pytestmark = pytest.mark.browser
 
 RED = "rgb(255, 59, 48)"  # --red of console.css
-
-
-@pytest.fixture
-async def site(aiohttp_server: Any) -> AsyncIterator[FakeSite]:
-    api = FakeConsoleApi(static_dir=STATIC_DIR)
-    server: TestServer = await aiohttp_server(api.app())
-    try:
-        yield FakeSite(api, server)
-    finally:
-        api.close()  # lets the SSE handlers end before the server closes
 
 
 async def open_supervisor(page: Page, site: FakeSite) -> None:

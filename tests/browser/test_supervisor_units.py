@@ -7,15 +7,13 @@ is not the gateway. Screenshots go to var/artifacts/screenshots/.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import STATIC_DIR, Screenshot
-from tests.browser.fake_console_api import PASSWORD, SUPERVISOR, FakeConsoleApi, FakeSite
+from tests.browser.conftest import Screenshot
+from tests.browser.fake_console_api import PASSWORD, SUPERVISOR, FakeSite
 
 pytestmark = pytest.mark.browser
 
@@ -27,16 +25,6 @@ COLOURS = {  # the fill of each state's marker (pagekit.js UNIT_STATES)
     "on_scene": "#ff3b30",
     "out_of_service": "#8b949e",
 }
-
-
-@pytest.fixture
-async def site(aiohttp_server: Any) -> AsyncIterator[FakeSite]:
-    api = FakeConsoleApi(static_dir=STATIC_DIR)
-    server: TestServer = await aiohttp_server(api.app())
-    try:
-        yield FakeSite(api, server)
-    finally:
-        api.close()
 
 
 async def open_supervisor(page: Page, site: FakeSite) -> None:
